@@ -296,3 +296,13 @@ def _write_cache(cache_path: Path, root: Path, by_file: dict[str, list[Symbol]],
 @cache
 def _read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def index_for(root: Path, progress: bool = True) -> SymbolIndex:
+    """The index of the repository's pinned tree, `root/upstream`, cached under `root/.cache`."""
+    from .errors import VmasteryError
+
+    upstream = root / "upstream"
+    if not (upstream / "vllm").is_dir():
+        raise VmasteryError("upstream/ is missing.\n    fix: run `vmastery fetch` (see UPSTREAM_PIN.md)")
+    return SymbolIndex.build(upstream, root / ".cache" / "symbols.json", progress=progress)

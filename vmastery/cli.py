@@ -1,0 +1,77 @@
+"""`vmastery`: the one command line of the project.
+
+Each subcommand is a small module with `add_arguments(parser)` and `run(args) -> int`; this file only
+wires them together, so `vmastery --help` reads as the table of contents of the tooling. Exit codes
+are the same everywhere: 0 done, 1 the input has problems (see the report), 2 the command could not
+run (bad arguments, missing or mismatched upstream/).
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from .errors import EXIT_USAGE, VmasteryError
+
+SUBCOMMANDS = [
+    ("fetch", "vmastery.commands.fetch", "recreate upstream/ from the pinned sdist (UPSTREAM_PIN.md)"),
+    ("index", "vmastery.commands.index", "build the tree-sitter symbol index; find and show anchors"),
+    ("check", "vmastery.commands.check", "validate every note, tour, reference, tracepoint and lab"),
+    ("annotate", "vmastery.commands.annotate", "scaffold the sidecar note of one symbol"),
+    ("labs", "vmastery.commands.labs", "regenerate lab starters from their solutions"),
+    ("site", "vmastery.site.cli", "build the annotated-source site (Sphinx)"),
+    ("serve", "vmastery.site.serve", "preview the built site locally; --edit for the wiki mode"),
+    ("trace", "vmastery.tracing.cli", "trace one request through vLLM (CPU simulation or GPU)"),
+    ("reanchor", "vmastery.reanchor.cli", "move annotations onto another vLLM version"),
+]
+
+EPILOG = """\
+a first session:
+  vmastery fetch                      # upstream/ from the pin (once; verified, idempotent)
+  vmastery index --find allocate_slots
+  vmastery annotate 'vllm/v1/core/kv_cache_manager.py::KVCacheManager.allocate_slots'
+  vmastery check                      # what CI runs on every contribution
+  vmastery site && vmastery serve     # read it all in a browser
+
+exit codes: 0 done, 1 problems found in the input, 2 the command could not run.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vmastery", description=__doc__.split("\n")[0].strip("`: ").split(": ", 1)[-1],
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--root", type=Path, default=Path.cwd(),
+                        help="repository root (default: the current directory)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, module_name, summary in SUBCOMMANDS:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as missing:
+            if missing.name and module_name.startswith(missing.name):
+                continue  # a subsystem not built yet is simply not offered
+            raise
+        command = sub.add_parser(name, help=summary, description=module.__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.root = args.root.resolve()
+    try:
+        return args.handler(args)
+    except VmasteryError as error:
+        print(f"vmastery {args.command}: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; files are written whole or not at all", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
