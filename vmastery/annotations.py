@@ -23,7 +23,7 @@ MIN_QUOTE = 8
 
 
 class NoteMeta(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
     anchor: str = Field(min_length=3)
     fingerprint: str = Field(pattern=r"^[0-9a-f]{12}$")
     phase: int | None = Field(default=None, ge=0, le=19)
@@ -32,7 +32,7 @@ class NoteMeta(BaseModel):
 
 
 class TourMeta(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
     tour: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     title: str = Field(min_length=1)
     phase: int | None = Field(default=None, ge=0, le=19)
@@ -134,7 +134,9 @@ def _parse(root: Path, rel: str, model: type[BaseModel], problems: list[Problem]
                                 "open the file with a '---' line, the YAML keys, and a closing '---' line"))
         return None
     try:
-        data = yaml.safe_load(front)
+        # Every scalar stays a string (a hex fingerprint like 000123456789 must not become a number);
+        # pydantic then converts the few typed keys, such as `phase`.
+        data = yaml.load(front, Loader=yaml.BaseLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
