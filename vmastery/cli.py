@@ -40,7 +40,8 @@ exit codes: 0 done, 1 problems found in the input, 2 the command could not run.
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="vmastery", description=__doc__.split("\n")[0].strip("`: ").split(": ", 1)[-1],
+        prog="vmastery",
+        description="Read, check, trace and re-anchor vLLM 0.22.1 with the project's annotations.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--root", type=Path, default=Path.cwd(),
