@@ -128,6 +128,15 @@ def _parse(root: Path, rel: str, model: type[BaseModel], problems: list[Problem]
     except UnicodeDecodeError as error:
         problems.append(Problem(rel, 0, "not-utf8", f"file is not UTF-8 ({error.reason})", "save it as UTF-8"))
         return None
+    return parse_text(rel, text, model, problems)
+
+
+def is_tour_path(rel: str) -> bool:
+    return rel.startswith(f"{ANNOTATIONS}/{TOURS}/")
+
+
+def parse_text(rel: str, text: str, model: type[BaseModel], problems: list[Problem]):
+    """A note (model=NoteMeta) or tour (TourMeta) from its text; None, with problems, if unreadable."""
     front, body, body_line = split_front_matter(text)
     if front is None:
         problems.append(Problem(rel, 1, "front-matter-missing", "no front matter",

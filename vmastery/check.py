@@ -15,7 +15,7 @@ from pathlib import Path
 from . import annotations
 from .anchors import AnchorError, find_quote, resolve
 from .errors import Problem
-from .markdown import scan
+from .markdown import scan, split_front_matter
 from .pasted import UpstreamWindows
 from .symbols import SymbolIndex
 
@@ -139,13 +139,30 @@ def _check_tours(index: SymbolIndex, corpus: annotations.Corpus, report: Report)
         report.counts["tour steps"] += len(tour.steps)
 
 
+def check_note_text(root: Path, index: SymbolIndex, rel: str, text: str) -> list[Problem]:
+    """Every problem `check` would report for one note or tour if `text` were saved at `rel`."""
+    report = Report()
+    corpus = annotations.Corpus()
+    model = annotations.TourMeta if annotations.is_tour_path(rel) else annotations.NoteMeta
+    record = annotations.parse_text(rel, text, model, corpus.problems)
+    if record is not None:
+        (corpus.tours if model is annotations.TourMeta else corpus.notes).append(record)
+    report.problems += corpus.problems
+    _check_notes(index, corpus, report)
+    _check_tours(index, corpus, report)
+    _check_markdown_text(rel, text, index, UpstreamWindows(index, root / ".cache"), report)
+    return report.problems
+
+
 def _check_markdown(root: Path, path: Path, index: SymbolIndex, windows: UpstreamWindows,
                     report: Report) -> None:
     rel = path.relative_to(root).as_posix()
-    report.counts["markdown pages"] += 1
-    text = path.read_text(encoding="utf-8", errors="replace")
-    from .markdown import split_front_matter
+    _check_markdown_text(rel, path.read_text(encoding="utf-8", errors="replace"), index, windows, report)
 
+
+def _check_markdown_text(rel: str, text: str, index: SymbolIndex, windows: UpstreamWindows,
+                         report: Report) -> None:
+    report.counts["markdown pages"] += 1
     _, body, body_line = split_front_matter(text)
     found = scan(body, body_line)
     for role in found.roles:
