@@ -96,11 +96,14 @@ def note_path(anchor: str) -> str:
     return f"{ANNOTATIONS}/{path}/{qualname.replace('::', '..')}.md"
 
 
+PLACEHOLDER = "What is this symbol for, and why is it shaped this way? Say what the code cannot."
+
+
 def note_template(anchor: str, fingerprint: str, phase: int | None = None) -> str:
     """The text `vmastery annotate` writes for a new note."""
     phase_line = f"phase: {phase}\n" if phase is not None else ""
     return (f"---\nanchor: {anchor}\nfingerprint: {fingerprint}\n{phase_line}tags: []\n---\n"
-            "What is this symbol for, and why is it shaped this way? Say what the code cannot.\n")
+            f"{PLACEHOLDER}\n")
 
 
 def load(root: Path) -> Corpus:

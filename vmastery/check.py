@@ -93,6 +93,10 @@ def _check_notes(index: SymbolIndex, corpus: annotations.Corpus, report: Report)
                                            "merge the two notes into the one at the anchor's path"))
             continue
         seen[note.anchor] = note.file
+        if annotations.PLACEHOLDER in note.body or not note.body.strip():
+            report.problems.append(Problem(note.file, note.body_line, "note-unwritten",
+                                           "the note has no commentary yet (still the template)",
+                                           "write the note, or delete the file"))
         expected = annotations.note_path(note.anchor)
         if note.file != expected:
             report.problems.append(Problem(note.file, 2, "note-path",

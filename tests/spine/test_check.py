@@ -155,3 +155,10 @@ def test_cli_reports_file_line_and_fix_with_exit_code_1(repo: Path, index: Symbo
 def test_the_repository_itself_passes_check(index: SymbolIndex) -> None:
     report = run_checks(ROOT, index, strict=True)
     assert not report.errors, "\n".join(p.render() for p in report.errors[:20])
+
+
+def test_an_unwritten_template_note_is_an_error(repo: Path, index: SymbolIndex) -> None:
+    from vmastery.annotations import PLACEHOLDER
+
+    _note(repo, index, body=PLACEHOLDER + "\n")
+    assert _codes(repo, index) == [(note_path(ANCHOR), 6, "note-unwritten")]

@@ -11,8 +11,6 @@ import argparse
 import json
 from dataclasses import asdict
 
-from rich.console import Console
-
 from ..check import run_checks
 from ..errors import EXIT_OK, EXIT_PROBLEMS
 from ..symbols import index_for
@@ -28,10 +26,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"problems": [asdict(p) for p in report.problems], "counts": dict(report.counts)}, indent=1))
     else:
-        console = Console(stderr=False, highlight=False)
         for problem in report.problems:
-            console.print(problem.render(), markup=False)
+            print(problem.render())
         counts = ", ".join(f"{n} {what}" for what, n in sorted(report.counts.items()))
-        console.print(f"check: {counts}; {len(report.errors)} errors, {len(report.warnings)} warnings",
-                      markup=False)
+        print(f"check: {counts}; {len(report.errors)} errors, {len(report.warnings)} warnings")
     return EXIT_PROBLEMS if report.errors else EXIT_OK
