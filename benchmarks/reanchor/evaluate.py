@@ -1,0 +1,103 @@
+"""Precision and recall of the matcher's moved / renamed / orphaned decisions on the labelled set.
+
+    python benchmarks/reanchor/evaluate.py [--labels heldout.yaml] [--new-tree PATH]
+
+Reads labels.yaml (fates read by hand from vLLM 0.22.1 and 0.33.0), runs the matcher exactly as
+`vmastery reanchor` does, and writes results.md and results.json beside this file. A relocation
+(moved or renamed) counts as correct only when it names the labelled target; moved and renamed are
+scored together, since the two differ only in whether the last name part changed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import yaml
+
+from vmastery.reanchor.match import Matcher
+from vmastery.symbols import SymbolIndex
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+
+
+def ratio(a: int, b: int) -> float | None:
+    return round(a / b, 4) if b else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--new-tree", type=Path, default=ROOT / ".cache/trees/vllm-0.33.0")
+    parser.add_argument("--labels", default="labels.yaml", help="a file beside this script (heldout.yaml)")
+    args = parser.parse_args()
+    labels = yaml.safe_load((HERE / args.labels).read_text())["labels"]
+    out = "results" if args.labels == "labels.yaml" else "results-" + Path(args.labels).stem
+    old = SymbolIndex.build(ROOT / "upstream", ROOT / ".cache/symbols.json", progress=False)
+    new = SymbolIndex.build(args.new_tree, ROOT / ".cache/reanchor" / f"index-{args.new_tree.name}.json", progress=False)
+    for label in labels:  # a label that names nothing real is a broken label, not a miss
+        assert old.get(label["anchor"]), f"not in 0.22.1: {label['anchor']}"
+        assert label["fate"] in {"same", "moved", "renamed", "orphaned"}, label
+        assert label["fate"] in {"same", "orphaned"} or new.get(label["target"]), f"not in new: {label['target']}"
+    started = time.perf_counter()
+    matcher = Matcher(old, new)
+    decisions = {d.old: d for d in matcher.decide_many([label["anchor"] for label in labels])}
+    seconds = time.perf_counter() - started
+
+    rows, counts = [], {k: 0 for k in ("reloc_pred", "reloc_true", "reloc_ok", "orph_pred", "orph_true", "orph_ok",
+                                       "changed_pred", "major_true", "changed_ok", "same_ok", "same_true")}
+    for label in labels:
+        d = decisions[label["anchor"]]
+        fate, predicted = label["fate"], d.state
+        relocated_true, relocated_pred = fate in {"moved", "renamed"}, predicted in {"moved", "renamed"}
+        correct = (fate == "orphaned" and predicted == "orphaned") or \
+            (relocated_true and relocated_pred and d.new == label["target"]) or \
+            (fate == "same" and predicted in {"unchanged", "shifted", "changed"})
+        counts["reloc_pred"] += relocated_pred
+        counts["reloc_true"] += relocated_true
+        counts["reloc_ok"] += relocated_true and relocated_pred and d.new == label["target"]
+        counts["orph_pred"] += predicted == "orphaned"
+        counts["orph_true"] += fate == "orphaned"
+        counts["orph_ok"] += fate == "orphaned" and predicted == "orphaned"
+        if fate == "same":
+            counts["same_true"] += 1
+            counts["same_ok"] += correct
+            counts["changed_pred"] += predicted == "changed"
+            counts["major_true"] += label.get("edit") == "major"
+            counts["changed_ok"] += predicted == "changed" and label.get("edit") == "major"
+        rows.append({"anchor": label["anchor"], "label": fate, "target": label.get("target"),
+                     "predicted": predicted, "predicted_target": d.new, "similarity": d.similarity,
+                     "evidence": d.evidence, "correct": bool(correct)})
+    decided_pred = counts["reloc_pred"] + counts["orph_pred"]
+    decided_true = counts["reloc_true"] + counts["orph_true"]
+    decided_ok = counts["reloc_ok"] + counts["orph_ok"]
+    metrics = {
+        "labels": len(labels), "seconds": round(seconds, 2),
+        "moved_renamed_orphaned": {"precision": ratio(decided_ok, decided_pred), "recall": ratio(decided_ok, decided_true),
+                                   "correct": decided_ok, "predicted": decided_pred, "labelled": decided_true},
+        "relocations": {"precision": ratio(counts["reloc_ok"], counts["reloc_pred"]),
+                        "recall": ratio(counts["reloc_ok"], counts["reloc_true"]),
+                        "correct": counts["reloc_ok"], "predicted": counts["reloc_pred"], "labelled": counts["reloc_true"]},
+        "orphans": {"precision": ratio(counts["orph_ok"], counts["orph_pred"]),
+                    "recall": ratio(counts["orph_ok"], counts["orph_true"]),
+                    "correct": counts["orph_ok"], "predicted": counts["orph_pred"], "labelled": counts["orph_true"]},
+        "same_anchor_kept": {"correct": counts["same_ok"], "labelled": counts["same_true"]},
+        "changed_vs_major_edit": {"precision": ratio(counts["changed_ok"], counts["changed_pred"]),
+                                  "recall": ratio(counts["changed_ok"], counts["major_true"])},
+    }
+    (HERE / f"{out}.json").write_text(json.dumps({"metrics": metrics, "rows": rows}, indent=1) + "\n")
+    lines = ["# Matcher accuracy on the labelled set (vLLM 0.22.1 -> 0.33.0)", "",
+             f"Command: `python benchmarks/reanchor/evaluate.py --labels {args.labels}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
+             "## Disagreements", "", "| anchor | label | labelled target | predicted | predicted target | similarity |",
+             "|---|---|---|---|---|---|"]
+    for r in rows:
+        if not r["correct"]:
+            lines.append(f"| `{r['anchor']}` | {r['label']} | `{r['target'] or '—'}` | {r['predicted']} | "
+                         f"`{r['predicted_target'] or '—'}` | {r['similarity']:.2f} |")
+    (HERE / f"{out}.md").write_text("\n".join(lines) + "\n")
+    print(json.dumps(metrics, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,46 @@
+"""Sphinx configuration of the annotated-source site; `vmastery site` builds with it.
+
+The source folder is a staging tree made by `vmastery.site.cli` (links to course/, labs/,
+annotations/ and the top-level pages, plus the generated landing and phase pages), so this file
+only sets what a reader sees. `vmastery_root` (the repository) comes from the command line.
+"""
+project = "vLLM Mastery"
+author = "vLLM Mastery contributors"
+copyright = "vLLM Mastery contributors; vLLM source under its own Apache-2.0 licence"
+
+extensions = ["myst_parser", "vmastery.site.ext"]
+try:  # links names in prose code examples when an inventory for them exists
+    import sphinx_codeautolink  # noqa: F401
+    extensions.append("sphinx_codeautolink")
+    codeautolink_autodoc_inject = False
+    codeautolink_warn_on_missing_inventory = False
+    codeautolink_warn_on_failed_resolve = False
+except ImportError:
+    pass
+
+root_doc = "index"
+source_suffix = {".md": "markdown"}
+include_patterns = ["index.md", "phases/*.md", "README.md", "UPSTREAM_PIN.md", "PUBLISHING.md",
+                    "course/**.md", "labs/README.md", "labs/**/README.md", "annotations/**.md"]
+exclude_patterns = ["**/node_modules/**", "**/.pytest_cache/**"]
+suppress_warnings = ["toc.not_included", "myst.header", "myst.xref_missing", "ref.any"]
+
+myst_url_schemes = ["http", "https", "mailto"]  # anything else never becomes a link
+myst_heading_anchors = 3
+myst_enable_extensions = ["deflist", "tasklist"]
+
+html_theme = "furo"
+html_title = "vLLM Mastery"
+html_static_path = ["_static"]
+templates_path = ["_templates"]
+html_copy_source = False
+html_show_sourcelink = False
+html_sidebars = {"**": ["sidebar/brand.html", "sidebar/search.html", "sidebar/vm-jump.html",
+                        "sidebar/scroll-start.html", "sidebar/navigation.html", "sidebar/scroll-end.html"]}
+html_theme_options = {"navigation_with_keys": True}
+pygments_style = "friendly"
+pygments_dark_style = "monokai"
+
+vmastery_root = ""  # set by `vmastery site`
+vmastery_only = []  # restrict source pages to these path prefixes (tests, quick previews)
+vmastery_edit_url = ""  # e.g. "https://github.com/OWNER/REPO/edit/main/{path}" shows "Edit this note"

@@ -1,0 +1,87 @@
+"""The plugin's promises to vLLM: silent when off, never changes a call, reports missing symbols once."""
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vmastery.tracing import plugin, process
+from vmastery.tracing.spec import Tracepoint
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_register_is_a_no_op_without_the_environment():
+    code = ("import os; os.environ.pop('VMASTERY_TRACE', None)\n"
+            "from vmastery.tracing import plugin; plugin.register()\n"
+            "import sys; from vllm.v1.core.sched.scheduler import Scheduler\n"
+            "print(plugin._installed, hasattr(Scheduler.schedule, plugin.MARK), "
+            "any(type(f).__name__ == '_PatchOnImport' for f in sys.meta_path))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.stdout.strip().splitlines()[-1] == "False False False", result.stderr[-2000:]
+
+
+class Engine:
+    def step(self, scheduler_output=None):
+        if scheduler_output == "boom":
+            raise ValueError("vLLM's own error")
+        return ["out"]
+
+
+@pytest.fixture
+def state(tmp_path, monkeypatch):
+    monkeypatch.setattr(process, "_CONFIG", dict(out=tmp_path, level="span", site_base="https://s", otlp=None))
+    monkeypatch.setattr(process, "_STATE", None)
+    monkeypatch.setattr(process, "ENABLED", True)
+    return process.current()
+
+
+def _point(**kw):
+    return Tracepoint(anchor="vllm/x.py::Engine.step", level="span", why="test", attributes=("num_outputs",), **kw)
+
+
+def test_wrapper_returns_and_raises_exactly_what_the_call_does(state):
+    traced = plugin._wrap(Engine.step, _point(), simulated=False)
+    assert traced(Engine()) == ["out"]
+    with pytest.raises(ValueError, match="vLLM's own error"):
+        traced(Engine(), "boom")
+    spans = state.buffer.take()
+    assert [s.status.status_code.name for s in spans] == ["UNSET", "ERROR"]
+    assert spans[0].attributes["vllm.num_outputs"] == 1
+    assert spans[0].attributes["vmastery.link"] == "https://s/source/vllm/x.py.html#Engine.step"
+    state.buffer.spans = spans
+    state.flush()
+    line = json.loads((state.out / "otel" / f"{state.role}-{state.pid}.jsonl").read_text())
+    span = line["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+    assert len(span["spanId"]) == 16 and int(span["spanId"], 16)  # OTLP/JSON: hex ids
+
+
+def test_switched_off_wrappers_record_nothing(state, monkeypatch):
+    traced = plugin._wrap(Engine.step, _point(), simulated=False)
+    traced(Engine())
+    monkeypatch.setattr(process, "ENABLED", False)
+    assert traced(Engine()) == ["out"]
+    monkeypatch.setattr(process, "ENABLED", True)
+    traced(Engine())
+    assert len(state.buffer.take()) == 2
+
+
+def test_a_broken_attribute_never_reaches_the_caller(state, monkeypatch):
+    def broken(obj, get, result):
+        raise RuntimeError("bug in an extractor")
+    monkeypatch.setitem(plugin.EXTRACTORS, "num_outputs", broken)
+    traced = plugin._wrap(Engine.step, _point(), simulated=False)
+    assert traced(Engine()) == ["out"]
+
+
+def test_missing_symbol_warns_and_the_rest_still_trace(caplog):
+    module = type(sys)("fake_vllm_module")
+    module.Engine = type("Engine", (), {"step": Engine.step})
+    missing = Tracepoint(anchor="vllm/x.py::Engine.gone", level="span", why="t")
+    present = Tracepoint(anchor="vllm/x.py::Engine.step", level="span", why="t")
+    with caplog.at_level(logging.WARNING, logger="vmastery.tracing"):
+        plugin._patch_module(module, [("Engine.gone", missing, False), ("Engine.step", present, False)])
+    assert "Engine.gone" in caplog.text and "not found" in caplog.text
+    assert getattr(module.Engine.step, plugin.MARK) == present.anchor

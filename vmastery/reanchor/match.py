@@ -1,0 +1,392 @@
+"""Deciding where each symbol of one vLLM tree went in another.
+
+For an old anchor the answer is one of five states:
+
+- **unchanged**: same anchor, same fingerprint, same lines;
+- **shifted**: same anchor, other lines, or code edited by less than the review threshold;
+- **changed**: same anchor, code edited beyond the threshold: a person must re-read the note;
+- **moved** / **renamed**: the anchor is gone, and code similarity found it elsewhere (moved: same
+  name in another file or class; renamed: another name), with the evidence and a confidence;
+- **orphaned**: no counterpart good enough; the nearest candidates are still listed.
+
+Why code similarity and not names alone: in a fast-moving tree, names are reused (dozens of
+`get_name` methods) and files are split, so a name match without similar code is a guess. Why not
+similarity alone: tiny bodies (`return "FLASH_ATTN"`) are identical across many classes, so a match
+must also agree with where the symbol's parent went. Both signals are combined below; every accepted
+move records which of them fired, so a reviewer can judge it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from ..symbols import Symbol, SymbolIndex
+from .similarity import base_name, name_likeness, parent_anchor, similarity, tokens
+
+CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
+SAME_NAME_MIN = 0.55  # a moved symbol keeping a distinctive name needs this much code in common
+SAME_NAME_NEAR_MIN = 0.4  # ... less when it went where the rest of its file went
+SAME_PARENT_MIN = 0.55  # a method renamed inside its own class
+RENAME_MIN = 0.8  # a renamed one needs more: nothing else vouches for it
+RENAME_MARGIN = 0.1  # how far a renamed symbol's best match must lead the next one
+NEAR_MIN = 0.7  # a rename next door (same file, where its class went, or a similar name)
+GENERIC_NAME = 4  # a name defined this often in the new tree (`__init__`, `get_name`) proves nothing
+TINY_TOKENS = 40  # bodies this short are too generic to match on code alone
+MIN_LINE = 12  # shorter lines (`return x`) are too common to point anywhere
+MAX_DF = 60  # a line found in more places than this says nothing about identity
+
+
+@dataclass(slots=True)
+class Decision:
+    """The fate of one old anchor in the new tree."""
+
+    old: str
+    state: str
+    new: str | None = None
+    similarity: float = 1.0
+    confidence: float = 1.0
+    evidence: list[str] = field(default_factory=list)
+    candidates: list[tuple[str, float]] = field(default_factory=list)  # nearest, for orphans
+
+    @property
+    def anchored(self) -> bool:
+        return self.new is not None
+
+
+class Matcher:
+    """Maps anchors of `old` onto `new`; decisions are memoised, so asking twice is free."""
+
+    def __init__(self, old: SymbolIndex, new: SymbolIndex, threshold: float = CHANGE_THRESHOLD):
+        self.old, self.new, self.threshold = old, new, threshold
+        self.decisions: dict[str, Decision] = {}
+        self.claimed: set[str] = set()
+        self._tokens: dict[tuple[int, str], list[int]] = {}
+        self._sims: dict[tuple[str, str], float] = {}
+        self._moved_to: dict[str, set[str]] = defaultdict(set)  # old file -> files its symbols went to
+
+    # -- code access -------------------------------------------------------------------------
+    def code(self, index: SymbolIndex, symbol: Symbol) -> str:
+        return index.code(symbol)
+
+    def toks(self, index: SymbolIndex, symbol: Symbol) -> list[int]:
+        key = (id(index), symbol.anchor)
+        if key not in self._tokens:
+            self._tokens[key] = tokens(index.code(symbol), base_name(symbol))
+        return self._tokens[key]
+
+    @cached_property
+    def fresh(self) -> list[Symbol]:
+        """New symbols whose anchor did not exist before: the only places a lost symbol can go."""
+        return [s for s in self.new.by_anchor.values() if s.anchor not in self.old.by_anchor]
+
+    @cached_property
+    def _by_fingerprint(self) -> dict[str, list[Symbol]]:
+        table = defaultdict(list)
+        for s in self.fresh:
+            table[s.fingerprint].append(s)
+        return table
+
+    @cached_property
+    def _by_name(self) -> dict[str, list[Symbol]]:
+        table = defaultdict(list)
+        for s in self.fresh:
+            table[base_name(s)].append(s)
+        return table
+
+    @cached_property
+    def _name_count(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for s in self.new.by_anchor.values():
+            counts[base_name(s)] += 1
+        return counts
+
+    @cached_property
+    def _old_name_count(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for s in self.old.by_anchor.values():
+            counts[base_name(s)] += 1
+        return counts
+
+    def _home(self, old: Symbol) -> set[str]:
+        """Files where `old` would be expected: its own, and wherever its class went."""
+        homes = {old.path} | self._moved_to.get(old.path, set())
+        parent = parent_anchor(old.anchor)
+        if parent and (d := self.decisions.get(parent)) and d.new:
+            homes.add(d.new.partition("::")[0])
+        return homes
+
+    @cached_property
+    def _fresh_by_file(self) -> dict[str, list[Symbol]]:
+        table = defaultdict(list)
+        for s in self.fresh:
+            table[s.path].append(s)
+        return table
+
+    @cached_property
+    def _line_postings(self) -> dict[int, list[tuple[str, int]]]:
+        """Inverted index: a distinctive code line -> where it occurs in files with fresh symbols.
+
+        Lines, not tokens, keep this cheap (a tree has ten times fewer lines than tokens); it only
+        proposes candidates, and the token-level similarity decides.
+        """
+        postings: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        for path in self._fresh_by_file:
+            for number, line in enumerate(self.new.lines(path), start=1):
+                text = line.strip()
+                if len(text) >= MIN_LINE and not text.startswith("#"):
+                    postings[hash(text)].append((path, number))
+        return {h: hits for h, hits in postings.items() if len(hits) <= MAX_DF}
+
+    def _shared_lines(self, old: Symbol) -> dict[str, int]:
+        """Fresh symbols of the same family as `old`, by how many of its distinctive lines they hold."""
+        counts: dict[str, int] = defaultdict(int)
+        lines = self.old.lines(old.path)[old.start - 1:old.end]
+        family = _family(old.kind)
+        for h in {hash(t) for line in lines if len(t := line.strip()) >= MIN_LINE}:
+            for path, number in self._line_postings.get(h, ()):
+                for s in self._fresh_by_file[path]:
+                    if s.start <= number <= s.end and _family(s.kind) == family:
+                        counts[s.anchor] += 1
+        return counts
+
+    # -- decisions ---------------------------------------------------------------------------
+    def decide(self, anchor: str) -> Decision:
+        """The fate of `anchor` (a symbol or a whole file of the old tree)."""
+        if anchor not in self.decisions:
+            self.decide_many([anchor])
+        return self.decisions[anchor]
+
+    def decide_many(self, anchors: list[str]) -> list[Decision]:
+        """Decide a batch; moves are assigned parents first, best evidence first, one to one."""
+        todo = [a for a in dict.fromkeys(anchors) if a not in self.decisions]
+        lost: list[Symbol] = []
+        files: list[str] = []
+        for anchor in todo:
+            if "::" not in anchor:
+                files.append(anchor)
+                continue
+            old = self.old.get(anchor)
+            if old is None:
+                self.decisions[anchor] = Decision(anchor, "orphaned", similarity=0.0, confidence=0.0,
+                                                  evidence=["not a symbol of the old tree"])
+            elif (new := self.new.get(anchor)) is not None:
+                self.decisions[anchor] = self._same_anchor(old, new)
+            else:
+                lost.append(old)
+        # A symbol is judged with its file-mates: where the rest of its file went is evidence for
+        # it, so every lost symbol of the same files joins the batch (cheap: a few per file).
+        asked = {s.anchor for s in lost}
+        for path in {s.path for s in lost}:
+            for s in self.old.by_file.get(path, []):
+                if s.anchor not in asked and s.anchor not in self.decisions and s.anchor not in self.new.by_anchor:
+                    lost.append(s)
+                    asked.add(s.anchor)
+        # Parents are decided before their members, so members can follow their class.
+        for anchor in {p for s in lost if (p := parent_anchor(s.anchor)) and p not in self.decisions
+                       and p not in asked}:
+            if self.old.get(anchor) is not None:
+                self.decide(anchor)
+        by_depth: dict[int, list[Symbol]] = defaultdict(list)
+        for s in lost:
+            by_depth[s.qualname.count(".") + s.qualname.count("::")].append(s)
+        for depth in sorted(by_depth):
+            self._assign(by_depth[depth])
+        self._classes_follow_members(lost)
+        for path in files:
+            self.decisions[path] = self._file(path)
+        return [self.decisions[a] for a in anchors]
+
+    def _same_anchor(self, old: Symbol, new: Symbol) -> Decision:
+        moved_lines = (old.start, old.end) != (new.start, new.end)
+        if old.fingerprint == new.fingerprint:
+            state = "shifted" if moved_lines else "unchanged"
+            return Decision(old.anchor, state, new.anchor, evidence=["same anchor", "same fingerprint"])
+        sim = similarity(self.toks(self.old, old), self.toks(self.new, new))
+        state = "changed" if sim < self.threshold else "shifted"
+        return Decision(old.anchor, state, new.anchor, similarity=round(sim, 3), confidence=1.0,
+                        evidence=["same anchor", f"code similarity {sim:.2f}"])
+
+    def _candidates(self, old: Symbol) -> dict[str, list[str]]:
+        """New symbols worth comparing with `old`, each with the reasons it was proposed."""
+        found: dict[str, list[str]] = defaultdict(list)
+        for s in self._by_fingerprint.get(old.fingerprint, []):
+            found[s.anchor].append("same fingerprint")
+        same_named = self._by_name.get(base_name(old), [])
+        if len(same_named) > 20:  # `__init__`, `forward`: only the ones next door are worth a look
+            homes = self._home(old)
+            same_named = [s for s in same_named if s.path in homes]
+        for s in same_named:
+            found[s.anchor].append("same name")
+        parent = parent_anchor(old.anchor)
+        if parent and (moved := self.decisions.get(parent)) and moved.new and moved.new != parent:
+            sep = "." if old.path.endswith(".py") else "::"
+            twin = f"{moved.new}{sep}{old.qualname[len(parent.partition('::')[2]) + len(sep):]}"
+            if twin in self.new.by_anchor and twin not in self.old.by_anchor:
+                found[twin].append("follows its parent")
+        if len(self.toks(self.old, old)) >= TINY_TOKENS:
+            counts = self._shared_lines(old)
+            for anchor, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:8]:
+                found[anchor].append("shared code")
+        neighbours = [s for s in self._fresh_by_file.get(old.path, ()) if _family(s.kind) == _family(old.kind)]
+        if len(neighbours) <= 40:  # a rename in place: compare with every new name in the file
+            for s in neighbours:
+                found[s.anchor].append("same file")
+        return found
+
+    def _score(self, old: Symbol, anchor: str, reasons: list[str]) -> tuple[float, float, list[str]]:
+        new = self.new.by_anchor[anchor]
+        if _family(old.kind) != _family(new.kind):
+            return 0.0, 0.0, reasons
+        key = (old.anchor, anchor)
+        if key not in self._sims:
+            self._sims[key] = similarity(self.toks(self.old, old), self.toks(self.new, new))
+        sim = self._sims[key]
+        same_name = base_name(old) == base_name(new)
+        score = sim + 0.1 * same_name + 0.15 * ("follows its parent" in reasons) + 0.05 * (old.path == new.path)
+        return score, sim, reasons
+
+    def _assign(self, lost: list[Symbol]) -> None:
+        """Two rounds: the second sees where each file's other symbols went (its new neighbours)."""
+        self._assign_round(lost, final=False)
+        for s in lost:
+            d = self.decisions.get(s.anchor)
+            if d and d.new and d.confidence >= 0.9:
+                self._moved_to[s.path].add(d.new.partition("::")[0])
+        self._assign_round([s for s in lost if s.anchor not in self.decisions], final=True)
+
+    def _assign_round(self, lost: list[Symbol], final: bool) -> None:
+        offers = []  # (score, sim, old, new anchor, reasons)
+        best: dict[str, list[tuple[str, float]]] = {}
+        for old in lost:
+            scored = []
+            for anchor, reasons in self._candidates(old).items():
+                score, sim, reasons = self._score(old, anchor, reasons)
+                scored.append((score, sim, anchor, reasons))
+            scored.sort(key=lambda item: -item[0])
+            best[old.anchor] = [(a, round(s, 3)) for _, s, a, _ in scored[:3]]
+            sims = sorted((item[1] for item in scored), reverse=True)
+            for rank, (score, sim, anchor, reasons) in enumerate(scored):
+                # best similarity among the *other* candidates: the runner-up if this one is the best
+                other = (sims[1] if len(sims) > 1 else -1.0) if sim == sims[0] else sims[0]
+                if self._acceptable(old, anchor, sim, reasons, other):
+                    offers.append((score, sim, old, anchor, reasons))
+        offers.sort(key=lambda item: -item[0])
+        for score, sim, old, anchor, reasons in offers:
+            if old.anchor in self.decisions or anchor in self.claimed:
+                continue
+            self.claimed.add(anchor)
+            new = self.new.by_anchor[anchor]
+            state = "moved" if base_name(old) == base_name(new) else "renamed"
+            confidence = 1.0 if sim == 1.0 and "same fingerprint" in reasons else min(score, 0.99)
+            self.decisions[old.anchor] = Decision(
+                old.anchor, state, anchor, similarity=round(sim, 3), confidence=round(confidence, 3),
+                evidence=[*reasons, f"code similarity {sim:.2f}"])
+        for old in lost:
+            if final and old.anchor not in self.decisions:
+                self.decisions[old.anchor] = Decision(
+                    old.anchor, "orphaned", similarity=0.0, confidence=0.0, candidates=best[old.anchor],
+                    evidence=["no counterpart above the thresholds"])
+
+    def _acceptable(self, old: Symbol, anchor: str, sim: float, reasons: list[str], other: float) -> bool:
+        """Whether `anchor` may be `old`'s new home: enough code in common, and not a coin toss.
+
+        The bar depends on what else vouches for the match: keeping a distinctive name, following
+        its class, staying in its file or having a similar name each make a weaker code match
+        believable; a generic name (`__init__`) vouches for nothing.
+        """
+        new = self.new.by_anchor[anchor]
+        same_name = base_name(old) == base_name(new)
+        follows = "follows its parent" in reasons
+        near = new.path in self._home(old)
+        generic = max(self._name_count.get(base_name(old), 0), self._old_name_count.get(base_name(old), 0)) >= GENERIC_NAME
+        likeness = name_likeness(old.name, new.name)
+        tiny = len(self.toks(self.old, old)) < TINY_TOKENS
+        rivals = other >= sim - 0.02  # another candidate nearly as similar
+        parent = parent_anchor(old.anchor)
+        parent_went = self.decisions[parent].new if parent and parent in self.decisions else None
+        same_parent = parent_went is not None and parent_anchor(anchor) == parent_went
+        if follows:
+            return sim >= SAME_NAME_MIN
+        parent_lost = parent is not None and parent in self.decisions and self.decisions[parent].new is None
+        if old.kind == "method" and (parent_went or parent_lost) and not same_parent and not near:
+            # A method leaving its class for an unrelated one: only strong code evidence will do,
+            # and never for a name many classes define (each backend's `get_kv_cache_shape`).
+            return not generic and not tiny and sim >= RENAME_MIN and not rivals
+        if rivals and sim < 1.0:
+            return False  # another candidate is nearly as good: the evidence cannot tell them apart
+        if generic and not near:
+            return False  # `get_name` elsewhere is just another class's `get_name`
+        if not same_name and other >= sim - RENAME_MARGIN:
+            return False  # a rename must stand out: splits leave several near-equal heirs
+        if same_parent:  # renamed in place, inside the class it always belonged to
+            return sim >= (0.9 if tiny else SAME_PARENT_MIN) and not rivals
+        if tiny and not (same_name and not generic) and not (near and likeness >= 0.5):
+            return False  # a short body matches too many places to trust on code alone
+        if same_name and not generic:
+            bar = SAME_NAME_NEAR_MIN if near else SAME_NAME_MIN
+        elif likeness >= 0.75:
+            bar = SAME_NAME_MIN
+        elif near or likeness >= 0.5:
+            bar = NEAR_MIN
+        else:
+            bar = RENAME_MIN
+        if sim < bar or (same_name and generic and not near and sim < RENAME_MIN):
+            return False
+        return not rivals
+
+    def _classes_follow_members(self, lost: list[Symbol]) -> None:
+        """An orphaned class whose members mostly moved into one new class went there itself.
+
+        Rewritten classes often share too little code as a whole, yet their methods are found one
+        by one; when most of them agree on a destination that no one else claimed, that is strong
+        evidence for the class too.
+        """
+        for old in lost:
+            decision = self.decisions[old.anchor]
+            if decision.state != "orphaned" or old.kind not in {"class", "struct"}:
+                continue
+            prefix = old.anchor + ("." if old.path.endswith(".py") else "::")
+            members = [d for a, d in self.decisions.items() if a.startswith(prefix) and a.count(".") == old.anchor.count(".") + 1]
+            votes: dict[str, int] = defaultdict(int)
+            for d in members:
+                if d.new and (parent := parent_anchor(d.new)):
+                    votes[parent] += 1
+            if not votes:
+                continue
+            target, count = max(votes.items(), key=lambda kv: kv[1])
+            total = sum(1 for s in self.old.by_file[old.path] if parent_anchor(s.anchor) == old.anchor)
+            if count >= 2 and count * 2 > total and target not in self.claimed and target not in self.old.by_anchor \
+                    and target in self.new.by_anchor:
+                self.claimed.add(target)
+                new = self.new.by_anchor[target]
+                sim = similarity(self.toks(self.old, old), self.toks(self.new, new))
+                state = "moved" if base_name(old) == base_name(new) else "renamed"
+                self.decisions[old.anchor] = Decision(
+                    old.anchor, state, target, similarity=round(sim, 3), confidence=round(count / total, 3),
+                    evidence=[f"{count} of {total} members went there", f"code similarity {sim:.2f}"])
+
+    def _file(self, path: str) -> Decision:
+        if path in self.new.by_file:
+            return Decision(path, "unchanged", path, evidence=["file still exists"])
+        if path not in self.old.by_file:
+            return Decision(path, "orphaned", similarity=0.0, confidence=0.0,
+                            evidence=["not a file of the old tree"])
+        votes: dict[str, int] = defaultdict(int)
+        members = self.old.by_file[path]
+        for d in self.decide_many([s.anchor for s in members]):
+            if d.new:
+                votes[d.new.partition("::")[0]] += 1
+        if votes:
+            target, count = max(votes.items(), key=lambda kv: kv[1])
+            share = count / len(members)
+            if share >= 0.5:
+                return Decision(path, "moved", target, similarity=round(share, 3), confidence=round(share, 3),
+                                evidence=[f"{count} of {len(members)} symbols went to {target}"])
+        return Decision(path, "orphaned", similarity=0.0, confidence=0.0,
+                        candidates=sorted(((p, c / len(members)) for p, c in votes.items()), key=lambda x: -x[1])[:3],
+                        evidence=["no file received most of its symbols"])
+
+
+def _family(kind: str) -> str:
+    return {"method": "function", "struct": "class"}.get(kind, kind)

@@ -1,0 +1,283 @@
+"""One re-anchoring run: which trees, what every anchor site becomes, and the file edits that follow.
+
+A run compares the tree the repository is anchored at (the pin, or the tree a previous `--apply`
+recorded in `annotations/.anchored-at.json`) with a target tree, decides each anchor once
+(`match.Matcher`), and turns the decisions into `Item`s for the report and `Edit`s for `--apply`.
+Nothing here writes a file: `apply.py` does, atomically.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..anchors import AnchorError, find_quote
+from ..annotations import ANNOTATIONS, load, note_path
+from ..errors import VmasteryError
+from ..markdown import scan as md_scan
+from ..pin import read_pin
+from ..symbols import SymbolIndex
+from .diff import symbol_diff
+from .match import CHANGE_THRESHOLD, Decision, Matcher
+from .sites import Site, rewrite, scan
+
+RECORD = f"{ANNOTATIONS}/.anchored-at.json"  # where the last --apply says the corpus now points
+ORPHANS = f"{ANNOTATIONS}/orphans"
+ANCHORED = {"unchanged", "shifted", "changed", "moved", "renamed"}
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """A vLLM tree and how to name it in reports: `0.33.0`, or a local path."""
+
+    label: str
+    root: Path
+    version: str | None = None
+
+
+@dataclass(slots=True)
+class Item:
+    """One anchor site (or line note, or coverage symbol) and its fate."""
+
+    kind: str
+    file: str | None
+    line: int
+    anchor: str
+    state: str
+    new_anchor: str | None
+    similarity: float
+    confidence: float
+    evidence: list[str]
+    candidates: list[tuple[str, float]] = field(default_factory=list)
+    quote: str | None = None
+    old_code: str | None = None
+    new_code: str | None = None
+    diff: str | None = None
+
+    def as_json(self, with_code: bool) -> dict:
+        data = asdict(self)
+        if not with_code:
+            for key in ("old_code", "new_code", "diff"):
+                data.pop(key)
+        return data
+
+
+@dataclass(slots=True)
+class Edit:
+    """The whole new text of one file, and where it goes (`dest` differs from `path` for a move)."""
+
+    path: str
+    dest: str
+    text: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Plan:
+    old: Tree
+    new: Tree
+    items: list[Item]
+    edits: list[Edit]
+    coverage: list[Item]
+
+    def counts(self, items: list[Item] | None = None) -> dict[str, int]:
+        result: dict[str, int] = {}
+        for item in self.items if items is None else items:
+            result[item.state] = result.get(item.state, 0) + 1
+        return result
+
+
+def source_tree(root: Path) -> Tree:
+    """The tree the corpus is anchored at now: the pin, unless an applied run moved it on."""
+    record = root / RECORD
+    pin = read_pin(root)
+    if record.exists():
+        data = json.loads(record.read_text(encoding="utf-8"))
+        if data.get("tree"):
+            return Tree(data["tree"], Path(data["tree"]), None)
+        if data.get("version") and data["version"] != pin.version:
+            from .fetch import tree_for_version
+            return Tree(data["version"], tree_for_version(root, data["version"], pin.index_url), data["version"])
+    return Tree(pin.version, root / "upstream", pin.version)
+
+
+def index(root: Path, tree: Tree, progress: bool) -> SymbolIndex:
+    if not (tree.root / "vllm").is_dir():
+        raise VmasteryError(f"{tree.root}: not a vLLM tree (no vllm/ folder)\n"
+                            "    fix: pass the root of a vLLM checkout or sdist")
+    if tree.root.resolve() == (root / "upstream").resolve():
+        cache = root / ".cache" / "symbols.json"  # share the index `vmastery index` already built
+    else:
+        cache = root / ".cache" / "reanchor" / f"index-{tree.root.resolve().name}.json"
+    return SymbolIndex.build(tree.root, cache, progress=progress)
+
+
+def make_plan(root: Path, old: Tree, new: Tree, old_index: SymbolIndex, new_index: SymbolIndex,
+              coverage_prefix: str | None = None, threshold: float = CHANGE_THRESHOLD) -> Plan:
+    matcher = Matcher(old_index, new_index, threshold)
+    sites = scan(root)
+    corpus = load(root)
+    notes = {n.file: n for n in corpus.notes}
+    wanted = [s.anchor for s in sites]
+    coverage_anchors = sorted(a for a in old_index.by_anchor if coverage_prefix is not None
+                              and a.startswith(coverage_prefix))
+    matcher.decide_many([a for a in dict.fromkeys(wanted + coverage_anchors) if old_index.get(a) or "::" not in a])
+
+    items: list[Item] = []
+    mapping: dict[str, str] = {}
+    for site in sites:
+        decision = _decide(matcher, site.anchor)
+        item = _item(site.kind, site.file, site.line, site.anchor, decision, old_index, new_index,
+                     with_code=site.kind == "note")
+        items.append(item)
+        if decision.new and decision.new != site.anchor:
+            mapping[site.anchor] = decision.new
+        note = notes.get(site.file) if site.kind == "note" else None
+        if note is not None:
+            items += _line_notes(note, decision, new_index)
+        if site.kind == "upstream":
+            items += _window_quotes(root, site, decision, new_index)
+    coverage = [_item("symbol", None, 0, a, matcher.decide(a), old_index, new_index, with_code=False)
+                for a in coverage_anchors]
+    edits = _edits(root, sites, mapping, items, notes, old_index, new_index, threshold, old, new)
+    return Plan(old, new, items, edits, coverage)
+
+
+def _decide(matcher: Matcher, anchor: str) -> Decision:
+    """The matcher's decision, except that an anchor already naming a new-tree symbol stays put.
+
+    That guard is what keeps a run safe on a corpus that is already (partly) re-anchored: a name the
+    old tree lacks but the new tree has is taken as already moved, never as lost.
+    """
+    in_old = matcher.old.get(anchor) if "::" in anchor else anchor in matcher.old.by_file
+    in_new = matcher.new.get(anchor) if "::" in anchor else anchor in matcher.new.by_file
+    if not in_old and in_new:
+        return Decision(anchor, "unchanged", anchor, evidence=["already names a symbol of the new tree"])
+    return matcher.decide(anchor)
+
+
+def _item(kind: str, file: str | None, line: int, anchor: str, d: Decision, old: SymbolIndex,
+          new: SymbolIndex, with_code: bool) -> Item:
+    item = Item(kind, file, line, anchor, d.state, d.new, d.similarity, d.confidence, list(d.evidence),
+                list(d.candidates))
+    if with_code:
+        old_symbol = old.get(anchor)
+        new_symbol = new.get(d.new) if d.new else None
+        item.old_code = old.code(old_symbol) if old_symbol else None
+        item.new_code = new.code(new_symbol) if new_symbol else None
+        if item.old_code is not None and item.new_code is not None:
+            item.diff = symbol_diff(item.old_code, item.new_code, f"{anchor}", f"{d.new}")
+    return item
+
+
+def _line_notes(note, decision: Decision, new: SymbolIndex) -> list[Item]:
+    """A line note survives when its quote still picks out exactly one line of the symbol's new code."""
+    items = []
+    symbol = new.get(decision.new) if decision.new else None
+    for line_note in note.line_notes:
+        state, evidence = "orphaned", ["the note's symbol is orphaned"]
+        if symbol is not None:
+            try:
+                find_quote(new, symbol, line_note.quote)
+                state, evidence = ("unchanged" if decision.state == "unchanged" else "shifted"), ["quote found"]
+            except AnchorError as error:
+                ambiguous = "matches" in str(error)
+                state, evidence = ("changed" if ambiguous else "orphaned"), [str(error)]
+        items.append(Item("line-note", note.file, line_note.line, note.anchor, state,
+                          decision.new if state != "orphaned" else None, decision.similarity,
+                          decision.confidence, evidence, quote=line_note.quote))
+    return items
+
+
+def _window_quotes(root: Path, site: Site, decision: Decision, new: SymbolIndex) -> list[Item]:
+    """An {upstream} window's `:from:`/`:to:` quotes, checked like line notes against the new code."""
+    text = (root / site.file).read_text(encoding="utf-8")
+    directive = next((d for d in md_scan(text).directives if d.name == "upstream" and d.line == site.line), None)
+    if directive is None:
+        return []
+    items = []
+    symbol = new.get(decision.new) if decision.new else None
+    for key in ("from", "to"):
+        quote = directive.options.get(key)
+        if not quote:
+            continue
+        state, evidence = "orphaned", ["the window's symbol is orphaned"]
+        if symbol is not None:
+            try:
+                find_quote(new, symbol, quote)
+                state, evidence = ("unchanged" if decision.state == "unchanged" else "shifted"), ["quote found"]
+            except AnchorError as error:
+                state, evidence = ("changed" if "matches" in str(error) else "orphaned"), [str(error)]
+        items.append(Item(f"upstream-{key}", site.file, site.line, site.anchor, state,
+                          decision.new if state != "orphaned" else None, decision.similarity,
+                          decision.confidence, evidence, quote=quote))
+    return items
+
+
+def _edits(root: Path, sites: list[Site], mapping: dict[str, str], items: list[Item], notes: dict,
+           old_index: SymbolIndex, new_index: SymbolIndex, threshold: float, old: Tree, new: Tree) -> list[Edit]:
+    by_file: dict[str, list[Site]] = {}
+    for site in sites:
+        by_file.setdefault(site.file, []).append(site)
+    note_items = {i.file: i for i in items if i.kind == "note"}
+    edits = []
+    for rel, file_sites in by_file.items():
+        text = (root / rel).read_text(encoding="utf-8")
+        item = note_items.get(rel)
+        if item is not None and item.state == "orphaned":
+            edits.append(Edit(rel, f"{ORPHANS}/{rel.removeprefix(ANNOTATIONS + '/')}", text, "orphaned note"))
+            continue
+        updated = rewrite(text, file_sites, mapping)
+        dest, reason = rel, "anchors rewritten"
+        if item is not None and item.new_anchor:
+            updated = _refresh_fingerprint(updated, notes[rel], item, old_index, new_index, threshold)
+            dest = note_path(item.new_anchor)
+            if dest != rel:
+                reason = f"note follows its symbol ({item.state})"
+        if updated != text or dest != rel:
+            edits.append(Edit(rel, dest, updated, reason))
+    for item in items:
+        if item.kind == "note" and item.state == "orphaned" and item.file:
+            edits.append(_orphan_record(item, old_index, old, new))
+    if edits:
+        record = json.dumps({"version": new.version, "tree": None if new.version else str(new.root),
+                             "from": old.label}, indent=1) + "\n"
+        current = (root / RECORD).read_text(encoding="utf-8") if (root / RECORD).exists() else None
+        if current != record:
+            edits.append(Edit(RECORD, RECORD, record, "record the tree the corpus now points at"))
+    return edits
+
+
+def _orphan_record(item: Item, old_index: SymbolIndex, old: Tree, new: Tree) -> Edit:
+    """The sidecar kept beside an orphaned note: where its code was, exactly, and what came closest.
+
+    The snapshot is a reference (release, path, lines, sha256 of the code) rather than a copy, since
+    no vLLM source is committed here; `vmastery reanchor` rebuilds the text from the verified sdist.
+    """
+    symbol = old_index.get(item.anchor)
+    code = old_index.code(symbol) if symbol else ""
+    dest = f"{ORPHANS}/{item.file.removeprefix(ANNOTATIONS + '/')}".removesuffix(".md") + ".orphan.json"
+    data = {"anchor": item.anchor, "orphaned_in": new.label, "written_against": old.label,
+            "snapshot": {"path": symbol.path, "start": symbol.start, "end": symbol.end,
+                         "fingerprint": symbol.fingerprint,
+                         "sha256": hashlib.sha256(code.encode()).hexdigest()} if symbol else None,
+            "nearest": item.candidates, "evidence": item.evidence}
+    return Edit(dest, dest, json.dumps(data, indent=1) + "\n", "orphan record")
+
+
+def _refresh_fingerprint(text: str, note, item: Item, old: SymbolIndex, new: SymbolIndex, threshold: float) -> str:
+    """Take the new fingerprint only when the note was current and the code changed below the threshold.
+
+    A note already drifting, or whose code changed beyond the threshold, keeps its old fingerprint so
+    `vmastery check` keeps flagging it until a person re-reads it: re-anchoring never hides drift.
+    """
+    old_symbol, new_symbol = old.get(item.anchor), new.get(item.new_anchor)
+    if old_symbol is None or new_symbol is None or item.state == "changed" or item.similarity < threshold:
+        return text
+    if note.meta.fingerprint != old_symbol.fingerprint or old_symbol.fingerprint == new_symbol.fingerprint:
+        return text
+    head, sep, rest = text.partition("\nfingerprint: ")
+    if not sep or not rest.startswith(note.meta.fingerprint):
+        return text
+    return f"{head}{sep}{new_symbol.fingerprint}{rest[len(note.meta.fingerprint):]}"

@@ -1,0 +1,53 @@
+"""How alike two pieces of code, or two names, are: the measures the matcher combines.
+
+Code is compared as token sequences (identifiers, numbers, punctuation) with the symbol's own name
+masked, so a pure rename scores 1.0; the score is 2·LCS / (|a| + |b|), the same quantity as
+difflib's ratio, computed by rapidfuzz's bit-parallel LCS so thousands of pairs stay cheap.
+"""
+from __future__ import annotations
+
+import re
+
+from rapidfuzz.distance import Indel
+
+from ..symbols import Symbol
+
+TOKEN = re.compile(r"\w+|[^\w\s]")
+SUFFIX = re.compile(r"\[[^\]]*\]$")
+
+_IDS: dict[str, int] = {"\0self": 0}
+
+
+def tokens(code: str, name: str) -> list[int]:
+    """Code as interned token ids, the symbol's own name replaced so a rename alone changes nothing."""
+    ids = _IDS
+    return [0 if t == name else ids.setdefault(t, len(ids)) for t in TOKEN.findall(code)]
+
+
+def similarity(a: list[int], b: list[int]) -> float:
+    """Share of tokens two bodies have in common, in order: 2·LCS / (|a| + |b|), as difflib's ratio."""
+    if a == b:
+        return 1.0
+    return Indel.normalized_similarity(a, b)
+
+
+def base_name(symbol: Symbol) -> str:
+    """The last name of a qualname without its `[setter]`/`[2]` suffix or leading underscores."""
+    return SUFFIX.sub("", symbol.name).lstrip("_") or symbol.name
+
+
+def name_words(name: str) -> set[str]:
+    """`_get_kv_cache_shape` -> {get, kv, cache, shape}; `CPTritonContext` -> {cp, triton, context}."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return {w.lower() for w in re.split(r"[_\W]+", spaced) if w}
+
+
+def name_likeness(a: str, b: str) -> float:
+    wa, wb = name_words(a), name_words(b)
+    return len(wa & wb) / len(wa | wb) if wa | wb else 0.0
+
+
+def parent_anchor(anchor: str) -> str | None:
+    path, _, qual = anchor.partition("::")
+    cut = max(qual.rfind("."), qual.rfind("::"))
+    return f"{path}::{qual[:cut]}" if cut > 0 else None

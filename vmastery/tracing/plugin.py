@@ -1,0 +1,226 @@
+"""The vLLM plugin: `register()` is called by `load_general_plugins()` in every vLLM process.
+
+It does nothing unless `VMASTERY_TRACE` names an output directory (set by `vmastery trace`), so an
+installed-but-idle project costs vLLM one environment lookup. When on, it wraps the `span`-level
+tracepoints of `tracepoints/*.yaml` in place — modules already imported now, the others the moment
+they are imported — without touching upstream files, and starts VizTracer when the level is `fine`.
+A tracepoint whose symbol is missing in the running vLLM is reported once and skipped; nothing here
+may raise into vLLM.
+"""
+from __future__ import annotations
+
+import functools
+import importlib.abc
+import inspect
+import logging
+import os
+import sys
+from pathlib import Path
+
+from . import process
+from .attributes import EXTRACTORS
+from .spec import Tracepoint, load, site_link
+
+logger = logging.getLogger("vmastery.tracing")
+MARK = "__vmastery_tracepoint__"
+# In CPU mode the simulated executor stands where the GPU model runner stands; its span keeps the
+# real anchor (so the timeline reads the same) and carries vmastery.simulated=true.
+STAND_INS = {"vllm/v1/worker/gpu_model_runner.py::GPUModelRunner.execute_model":
+             ("vmastery.tracing.simulated", "SimulatedWorker.execute_model")}
+_installed = False
+
+
+def register() -> None:
+    """vLLM's plugin entry point; cheap and silent when tracing is off."""
+    out = os.environ.get(process.ENV_DIR)
+    if not out or _installed:
+        return
+    try:
+        _install(Path(out))
+    except Exception:
+        logger.warning("vmastery tracing could not start; vLLM runs untraced", exc_info=True)
+
+
+def _install(out: Path) -> None:
+    global _installed
+    _installed = True
+    level = os.environ.get(process.ENV_LEVEL, "span")
+    process.configure(out, level, os.environ.get(process.ENV_SITE, process.DEFAULT_SITE),
+                      os.environ.get(process.ENV_OTLP) or None)
+    root = Path(os.environ.get("VMASTERY_ROOT", Path(__file__).resolve().parents[2]))
+    points, problems = load(root)
+    for problem in problems:
+        logger.warning("tracepoint skipped: %s", problem.render())
+    targets: dict[str, list[tuple[str, Tracepoint, bool]]] = {}
+    for point in points:
+        if point.level != "span":
+            continue  # `fine` tracepoints are VizTracer's: anchored when the trace is merged
+        targets.setdefault(point.module, []).append((point.qualname, point, False))
+        if point.anchor in STAND_INS:
+            module, qualname = STAND_INS[point.anchor]
+            targets.setdefault(module, []).append((qualname, point, True))
+    for module_name in list(targets):
+        if module_name in sys.modules:
+            _patch_module(sys.modules[module_name], targets.pop(module_name))
+    if targets:
+        sys.meta_path.insert(0, _PatchOnImport(targets))
+
+
+def _patch_module(module, entries) -> None:
+    for qualname, point, simulated in entries:
+        owner_name, _, attr = qualname.rpartition(".")
+        owner = module
+        for part in filter(None, owner_name.split(".")):
+            owner = getattr(owner, part, None)
+        original = getattr(owner, attr, None) if owner is not None else None
+        if original is None:
+            if not simulated:
+                logger.warning("tracepoint %s (%s:%d): symbol not found in the running vLLM; "
+                               "skipped", point.anchor, point.file, point.line)
+            continue
+        if getattr(original, MARK, None) is not None:
+            continue  # already wrapped (a module reloaded, a second register)
+        setattr(owner, attr, _wrap(original, point, simulated))
+
+
+class _PatchOnImport(importlib.abc.MetaPathFinder):
+    """Wraps tracepoints of a module right after it is first imported, so none is imported early."""
+
+    def __init__(self, targets: dict) -> None:
+        self.targets = targets
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in self.targets:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(fullname, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _PatchingLoader(spec.loader, self.targets.pop(fullname))
+                return spec
+        return None
+
+
+class _PatchingLoader(importlib.abc.Loader):
+    def __init__(self, inner, entries) -> None:
+        self.inner, self.entries = inner, entries
+
+    def create_module(self, spec):
+        return self.inner.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self.inner.exec_module(module)
+        try:
+            _patch_module(module, self.entries)
+        except Exception:
+            logger.warning("vmastery tracing: could not patch %s", module.__name__, exc_info=True)
+
+
+def _wrap(original, point: Tracepoint, simulated: bool):
+    """A wrapper that records one span per call; the traced call itself is never altered."""
+    from opentelemetry import context as otel_context
+    from opentelemetry import trace
+    from opentelemetry.trace import Status, StatusCode
+
+    from . import linkage
+
+    names = [p for p in inspect.signature(original).parameters][1:]  # drop `self`
+    extractors = [EXTRACTORS[name] for name in point.attributes]
+    fixed = {"vmastery.anchor": point.anchor, "vmastery.level": point.level}
+    if simulated:
+        fixed["vmastery.simulated"] = True
+    span_name = point.qualname
+    after = linkage.AFTER.get(point.anchor)
+
+    def start(state, obj, args, kwargs):
+        parent = linkage.parent_context(point.link, state, obj, names, args, kwargs)
+        span = state.tracer.start_span(span_name, context=parent, attributes=fixed)
+        if "vmastery.link" not in fixed:
+            fixed["vmastery.link"] = site_link(state.site_base, point.anchor)
+            span.set_attribute("vmastery.link", fixed["vmastery.link"])
+        return span, otel_context.attach(trace.set_span_in_context(span))
+
+    def finish(state, span, token, obj, args, kwargs, result):
+        otel_context.detach(token)
+
+        def get(name):
+            if name in kwargs:
+                return kwargs[name]
+            i = names.index(name) if name in names else -1
+            return args[i] if 0 <= i < len(args) else None
+
+        if point.anchor.endswith("EngineCore.step"):
+            state.steps += 1
+            span.set_attribute("vllm.step", state.steps)
+        for extract in extractors:
+            span.set_attributes(extract(obj, get, result))
+        linkage.after_call(point.link, state, span, obj, get, result)
+        span.end()
+        if after is not None:
+            after(state, obj, get, result)
+
+    if inspect.iscoroutinefunction(original):
+        @functools.wraps(original)
+        async def traced(self, *args, **kwargs):
+            if not process.ENABLED:
+                return await original(self, *args, **kwargs)
+            try:
+                state = process.current()
+                span, token = start(state, self, args, kwargs)
+                if point.link == "root":
+                    args, kwargs = linkage.open_root(state, span, names, args, kwargs)
+            except Exception:
+                return await original(self, *args, **kwargs)
+            try:
+                result = await original(self, *args, **kwargs)
+            except BaseException as error:
+                _fail(span, token, error, otel_context, Status, StatusCode)
+                raise
+            _safe(finish, state, span, token, self, args, kwargs, result)
+            return result
+    else:
+        @functools.wraps(original)
+        def traced(self, *args, **kwargs):
+            if not process.ENABLED:
+                return original(self, *args, **kwargs)
+            try:
+                state = process.current()
+                span, token = start(state, self, args, kwargs)
+                if point.link == "root":
+                    args, kwargs = linkage.open_root(state, span, names, args, kwargs)
+            except Exception:
+                return original(self, *args, **kwargs)
+            try:
+                result = original(self, *args, **kwargs)
+            except BaseException as error:
+                _fail(span, token, error, otel_context, Status, StatusCode)
+                raise
+            _safe(finish, state, span, token, self, args, kwargs, result)
+            return result
+
+    setattr(traced, MARK, point.anchor)
+    return traced
+
+
+def _fail(span, token, error, otel_context, Status, StatusCode) -> None:
+    try:
+        otel_context.detach(token)
+        span.record_exception(error)
+        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+        span.end()
+    except Exception:
+        pass
+
+
+_warned: set[str] = set()
+
+
+def _safe(fn, *args) -> None:
+    try:
+        fn(*args)
+    except Exception as error:  # tracing bugs are reported once, never raised into vLLM
+        key = f"{type(error).__name__}:{error}"
+        if key not in _warned:
+            _warned.add(key)
+            logger.warning("vmastery tracing: %s", key, exc_info=True)
