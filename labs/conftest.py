@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,5 +20,6 @@ def impl(request: pytest.FixtureRequest):
     lab = Path(request.path).parent
     spec = importlib.util.spec_from_file_location(f"{lab.name.replace('-', '_')}_{which}", lab / f"{which}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses and pickling look their module up by name
     spec.loader.exec_module(module)
     return module

@@ -91,10 +91,13 @@ def check(root: Path) -> tuple[list[Problem], int]:
     return problems, len(labs)
 
 
-def sync(root: Path) -> list[str]:
-    """Regenerate every stale starter.py atomically; returns the labs rewritten."""
+def sync(root: Path, only: list[Path] | None = None) -> list[str]:
+    """Regenerate stale starter.py files atomically (all labs, or those under `only`); returns those rewritten."""
     written = []
+    chosen = [p.resolve() for p in only or []]
     for lab in lab_dirs(root):
+        if chosen and not any(lab.resolve() == c or c in lab.resolve().parents for c in chosen):
+            continue
         rel = lab.relative_to(root).as_posix()
         text = make_starter((lab / "solution.py").read_text(encoding="utf-8"), rel)
         starter = lab / "starter.py"

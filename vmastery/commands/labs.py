@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from .. import labs
 from ..errors import EXIT_OK, EXIT_PROBLEMS
@@ -14,12 +15,13 @@ from ..errors import EXIT_OK, EXIT_PROBLEMS
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["sync", "list"])
+    parser.add_argument("paths", nargs="*", type=Path, help="only the labs under these folders (default: all)")
 
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "sync":
         try:
-            written = labs.sync(args.root)
+            written = labs.sync(args.root, args.paths)
         except labs.RegionError as error:
             print(f"line {error.line}: {error}")
             return EXIT_PROBLEMS
