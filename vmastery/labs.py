@@ -99,6 +99,8 @@ def sync(root: Path, only: list[Path] | None = None) -> list[str]:
         if chosen and not any(lab.resolve() == c or c in lab.resolve().parents for c in chosen):
             continue
         rel = lab.relative_to(root).as_posix()
+        if not (lab / "solution.py").exists():
+            continue  # `check` reports the missing file; nothing to generate from
         text = make_starter((lab / "solution.py").read_text(encoding="utf-8"), rel)
         starter = lab / "starter.py"
         if starter.exists() and starter.read_text(encoding="utf-8") == text:
