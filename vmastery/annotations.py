@@ -18,6 +18,7 @@ from .markdown import Directive, scan, split_front_matter
 
 ANNOTATIONS = "annotations"
 TOURS = "tours"
+ORPHANS = "orphans"  # notes `vmastery reanchor` could not place; kept whole, outside the checked set
 GUIDE = "README.md"
 MIN_QUOTE = 8
 
@@ -85,6 +86,7 @@ class Corpus:
     notes: list[Note] = field(default_factory=list)
     tours: list[Tour] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
 
     def note_for(self, anchor: str) -> Note | None:
         return next((n for n in self.notes if n.anchor == anchor), None)
@@ -113,6 +115,9 @@ def load(root: Path) -> Corpus:
     for path in sorted(base.rglob("*.md")):
         rel = path.relative_to(root).as_posix()
         if path.parent == base and path.name == GUIDE:
+            continue
+        if (base / ORPHANS) in path.parents:
+            corpus.orphans.append(rel)
             continue
         if path.parent == base / TOURS:
             tour = _parse(root, rel, TourMeta, corpus.problems)

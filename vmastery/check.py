@@ -59,9 +59,12 @@ def run_checks(root: Path, index: SymbolIndex, strict: bool = False) -> Report:
     windows = UpstreamWindows(index, root / ".cache")
     corpus = annotations.load(root)
     report.problems += corpus.problems
+    report.counts["orphaned notes kept"] += len(corpus.orphans)
     _check_notes(index, corpus, report)
     _check_tours(index, corpus, report)
     for path in walk(root, ".md"):
+        if (root / annotations.ANNOTATIONS / annotations.ORPHANS) in path.parents:
+            continue
         _check_markdown(root, path, index, windows, report)
     for path in walk(root, ".py", PYTHON_DIRS):
         _check_python(root, path, index, windows, report)

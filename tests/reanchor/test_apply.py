@@ -118,3 +118,34 @@ def test_sites_rewrite_only_the_anchor_characters():
     out = rewrite(text, sites, {"vllm/a.py::f": "vllm/b.py::g"})
     assert out.count("vllm/b.py::g") == 4 and out.count("vllm/a.py::f") == 1
     assert out.replace("vllm/b.py::g", "vllm/a.py::f") == text
+
+
+def test_no_note_is_ever_lost(repo):
+    def notes() -> list[str]:
+        return sorted(p.read_text().split("---\n", 2)[2] for p in (repo / "annotations").rglob("*.md")
+                      if "tours" not in p.parts)
+    before = notes()
+    plan = plan_for(repo)
+    apply_mod.apply(repo, plan.edits)
+    assert notes() == before  # every note body survives, anchored or orphaned
+    orphans = list((repo / "annotations/orphans").rglob("*.md"))
+    anchored = [p for p in (repo / "annotations").rglob("*.md") if "orphans" not in p.parts and "tours" not in p.parts]
+    assert len(orphans) + len(anchored) == len(before)
+    assert len(orphans) == sum(1 for i in plan.items if i.kind == "note" and i.state == "orphaned")
+
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+PROSE = st.text(alphabet=st.characters(blacklist_characters="`{}<>\r", blacklist_categories=("Cs",)), max_size=30)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(PROSE, st.sampled_from(["vllm/a.py::f", "vllm/b.py::C.m", "vllm/c.py"])), max_size=6))
+def test_rewrite_changes_only_anchors(parts):
+    text = "".join(f"{prose}{{anchor}}`{anchor}` " for prose, anchor in parts)
+    sites = scan_text("page.md", text)
+    assert [s.anchor for s in sites] == [a for _, a in parts]
+    mapping = {"vllm/a.py::f": "vllm/z.py::g", "vllm/c.py": "vllm/d.py"}
+    out = rewrite(text, sites, mapping)
+    assert out == "".join(f"{prose}{{anchor}}`{mapping.get(anchor, anchor)}` " for prose, anchor in parts)

@@ -74,6 +74,10 @@ def run(args: argparse.Namespace) -> int:
         tmp = base.with_name(base.name + suffix + ".tmp")
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(base.with_name(base.name + suffix))
+    latest = root / ".cache" / "reanchor" / "latest.json"  # the site reads old/new code and diffs here
+    latest.parent.mkdir(parents=True, exist_ok=True)
+    latest.with_suffix(".tmp").write_text(to_json(plan, True, seconds), encoding="utf-8")
+    latest.with_suffix(".tmp").replace(latest)
     inv = invariant(plan)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(plan.counts().items()))
     console.print(f"reanchor {old.label} -> {new.label}: {inv['in']} anchor sites ({counts}) in {seconds:.1f} s")

@@ -87,6 +87,7 @@ def tree_for_version(root: Path, version: str, index_url: str | None = None) -> 
         if not (staging / "vllm").is_dir():
             raise VmasteryError(f"{tarball.name}: no vllm/ package inside; this is not a vLLM sdist")
         (staging / DONE).write_text(actual + "\n")
+        staging.chmod(0o755)  # mkdtemp makes it private; the tree is meant to be read by anyone
         if dest.exists():
             shutil.rmtree(dest)
         staging.replace(dest)

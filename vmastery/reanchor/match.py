@@ -300,7 +300,9 @@ class Matcher:
         follows = "follows its parent" in reasons
         near = new.path in self._home(old)
         generic = max(self._name_count.get(base_name(old), 0), self._old_name_count.get(base_name(old), 0)) >= GENERIC_NAME
-        likeness = name_likeness(old.name, new.name)
+        # A function wrapped into a class named after it (`_pack_seq_kernel` -> `PackSeqKernel.kernel`)
+        # keeps its name in the class: compare with the last two parts of the new qualname too.
+        likeness = max(name_likeness(old.name, new.name), name_likeness(old.name, _last_two(new.qualname)))
         tiny = len(self.toks(self.old, old)) < TINY_TOKENS
         rivals = other >= sim - 0.02  # another candidate nearly as similar
         parent = parent_anchor(old.anchor)
@@ -386,6 +388,10 @@ class Matcher:
         return Decision(path, "orphaned", similarity=0.0, confidence=0.0,
                         candidates=sorted(((p, c / len(members)) for p, c in votes.items()), key=lambda x: -x[1])[:3],
                         evidence=["no file received most of its symbols"])
+
+
+def _last_two(qualname: str) -> str:
+    return "_".join(qualname.replace("::", ".").split(".")[-2:])
 
 
 def _family(kind: str) -> str:

@@ -32,7 +32,10 @@ def to_json(plan: Plan, with_code: bool = True, seconds: float | None = None) ->
         "coverage_counts": plan.counts(plan.coverage),
         "items": [i.as_json(with_code) for i in plan.items],
         "edits": [{"path": e.path, "dest": e.dest, "reason": e.reason} for e in plan.edits],
-        "coverage": [i.as_json(False) for i in plan.coverage],
+        # Coverage is thousands of symbols: unchanged/shifted/changed ones as one short row each.
+        "coverage": [i.as_json(False) if i.state in {"moved", "renamed", "orphaned"} else
+                     {"anchor": i.anchor, "state": i.state, "new_anchor": i.new_anchor, "similarity": i.similarity}
+                     for i in plan.coverage],
     }
     if seconds is not None:
         data["seconds"] = round(seconds, 2)
