@@ -146,9 +146,16 @@ class ToyEngineProc:
     def _output_thread(self) -> None:
         sock = self.ctx.socket(zmq.PUSH)
         sock.connect(self.output_addr)
+        sock.setsockopt(zmq.SNDTIMEO, 100)   # never block forever on a slow reader: check for shutdown
         try:
-            while (outs := self.output_queue.get()) is not None:
-                sock.send(msgspec.msgpack.encode(outs))
+            while not self.stopped.is_set() and (outs := self.output_queue.get()) is not None:
+                data = msgspec.msgpack.encode(outs)
+                while not self.stopped.is_set():
+                    try:
+                        sock.send(data)
+                        break
+                    except zmq.Again:
+                        continue
         finally:
             sock.close(linger=0)
 

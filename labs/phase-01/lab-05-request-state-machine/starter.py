@@ -1,0 +1,62 @@
+# Generated from solution.py by `vmastery labs sync`: the marked regions are yours to write.
+# Grade it with: LAB_IMPL=starter pytest labs/phase-01/lab-05-request-state-machine
+"""Lab 05 — one request, two views: the core's RequestStatus and the front-end's state.
+
+A request lives twice: as a {anchor}`vllm/v1/request.py::Request` in the EngineCore, whose
+{anchor}`vllm/v1/request.py::RequestStatus` the scheduler moves (WAITING -> RUNNING <-> PREEMPTED ->
+FINISHED_*), and as a RequestState in the front-end's output processor, which knows text and what the
+user has been told. The two views are connected only by messages: ADD and ABORT one way,
+EngineCoreOutput deltas the other. This lab models both views and the messages between them, using
+vLLM's real RequestStatus enum, and checks that they can never disagree in a harmful way.
+
+Events (each a tuple; the first element names it):
+
+* ("add",)                    front-end registers the request and sends ADD; the core makes it WAITING
+* ("schedule",)               scheduler picks it: WAITING or PREEMPTED -> RUNNING
+* ("preempt",)                scheduler evicts it (KV freed, tokens kept): RUNNING -> PREEMPTED
+* ("token", why)              a step produced one token for it (core must be RUNNING); `why` is None
+                              or the core's stop rule: "eos", "stop_token", "length"
+                              -> FINISHED_STOPPED / FINISHED_STOPPED / FINISHED_LENGTH_CAPPED,
+                              see {anchor}`vllm/v1/core/sched/utils.py::check_stop`.
+                              The delta reaches the front-end in the same event.
+* ("stop_string",)            the front-end's detokenizer matched a stop string in the last token's
+                              text: the user sees finish "stop"; an ABORT is now in flight
+* ("user_abort",)             the user gives up: the user sees finish "abort"; an ABORT is in flight
+* ("deliver_abort",)          the in-flight ABORT reaches the core: any unfinished status ->
+                              FINISHED_ABORTED ({anchor}`vllm/v1/engine/core.py::EngineCore.abort_requests`);
+                              idempotent if already finished
+"""
+from dataclasses import dataclass, field
+
+from vllm.v1.request import RequestStatus
+
+
+class IllegalTransition(ValueError):
+    """An event that cannot happen to a request in its current state."""
+
+
+@dataclass
+class RequestViews:
+    core: RequestStatus | None = None            # None until the core has the request
+    user_finish: str | None = None               # what RequestOutput.finish_reason will say
+    tokens_seen_by_user: int = 0
+    abort_in_flight: bool = False
+    history: list[tuple] = field(default_factory=list)
+
+    def apply(self, event: tuple) -> None:
+        """Apply one event; raise IllegalTransition (and change nothing) if it cannot happen.
+
+        Rules beyond the event list above: nothing but "add" may come first, and "add" only once;
+        "schedule"/"preempt"/"token" need an unfinished core status that allows them; a token for a
+        request the front-end already finished (a stop string or user abort raced the step) is
+        *dropped* by the front-end (user counts unchanged) but still advances the core; "stop_string"
+        needs a running, not-yet-finished-for-the-user request; "user_abort" on a request the user
+        already saw finish is illegal; "deliver_abort" needs an abort in flight.
+        """
+        # TODO: a match on event[0]; validate first, then mutate; record in history
+        raise NotImplementedError('a match on event[0]; validate first, then mutate; record in history')
+
+    def settled(self) -> bool:
+        """Both sides agree the request is over and nothing is in flight."""
+        return (self.core is not None and RequestStatus.is_finished(self.core)
+                and self.user_finish is not None and not self.abort_in_flight)
