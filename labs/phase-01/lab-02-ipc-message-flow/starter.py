@@ -19,6 +19,7 @@ threads of the test process (so tests stay fast), but the sockets, framing and q
 """
 import queue
 import threading
+import time
 
 import msgspec
 import zmq
@@ -110,8 +111,11 @@ class ToyEngineProc:
         # TODO: block while idle, then drain without blocking
         raise NotImplementedError('block while idle, then drain without blocking')
 
+    STEP_SECONDS = 0.01   # stands for the forward pass: requests that arrive meanwhile join the next step
+
     def step(self) -> None:
         """(given) Every running request produces one token; the 'token' is its output position."""
+        time.sleep(self.STEP_SECONDS)
         self.steps += 1
         outs = []
         for request_id, (req, produced) in list(self.running.items()):
