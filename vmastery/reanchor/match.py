@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..symbols import Symbol, SymbolIndex
+from .evidence import classes_follow_members, identifiers, overlap, split_classes
 from .similarity import base_name, name_likeness, parent_anchor, similarity, tokens
 
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
@@ -61,7 +62,7 @@ class Matcher:
         self.old, self.new, self.threshold = old, new, threshold
         self.decisions: dict[str, Decision] = {}
         self.claimed: set[str] = set()
-        self._tokens: dict[tuple[int, str], list[int]] = {}
+        self._tokens: dict[tuple, list[int]] = {}
         self._sims: dict[tuple[str, str], float] = {}
         self._moved_to: dict[str, set[str]] = defaultdict(set)  # old file -> files its symbols went to
 
@@ -69,11 +70,18 @@ class Matcher:
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
         return index.code(symbol)
 
-    def toks(self, index: SymbolIndex, symbol: Symbol) -> list[int]:
-        key = (id(index), symbol.anchor)
+    def toks(self, index: SymbolIndex, symbol: Symbol, prose: bool = True) -> list[int]:
+        key = (id(index), symbol.anchor, prose)
         if key not in self._tokens:
-            self._tokens[key] = tokens(index.code(symbol), base_name(symbol))
+            self._tokens[key] = tokens(index.code(symbol), base_name(symbol), prose)
         return self._tokens[key]
+
+    def sim(self, old: Symbol, new: Symbol) -> float:
+        """Code similarity with and without docstrings and comments, whichever is higher."""
+        full = similarity(self.toks(self.old, old), self.toks(self.new, new))
+        if full == 1.0:
+            return full
+        return max(full, similarity(self.toks(self.old, old, False), self.toks(self.new, new, False)))
 
     @cached_property
     def fresh(self) -> list[Symbol]:
@@ -192,7 +200,17 @@ class Matcher:
             by_depth[s.qualname.count(".") + s.qualname.count("::")].append(s)
         for depth in sorted(by_depth):
             self._assign(by_depth[depth])
-        self._classes_follow_members(lost)
+        # A later pass reads evidence the first rounds could not (a class split across a base and its
+        # variants); members of a class it relocates get a second chance to follow it.
+        before = {s.anchor for s in lost if self.decisions[s.anchor].new is None}
+        split_classes(self, lost)
+        moved = {a for a in before if self.decisions[a].new is not None}
+        again = [s for s in lost if parent_anchor(s.anchor) in moved and self.decisions[s.anchor].new is None]
+        for s in again:
+            del self.decisions[s.anchor]
+        if again:
+            self._assign(again)
+        classes_follow_members(self, lost)
         for path in files:
             self.decisions[path] = self._file(path)
         return [self.decisions[a] for a in anchors]
@@ -202,7 +220,7 @@ class Matcher:
         if old.fingerprint == new.fingerprint:
             state = "shifted" if moved_lines else "unchanged"
             return Decision(old.anchor, state, new.anchor, evidence=["same anchor", "same fingerprint"])
-        sim = similarity(self.toks(self.old, old), self.toks(self.new, new))
+        sim = self.sim(old, new)
         state = "changed" if sim < self.threshold else "shifted"
         return Decision(old.anchor, state, new.anchor, similarity=round(sim, 3), confidence=1.0,
                         evidence=["same anchor", f"code similarity {sim:.2f}"])
@@ -232,7 +250,41 @@ class Matcher:
         if len(neighbours) <= 40:  # a rename in place: compare with every new name in the file
             for s in neighbours:
                 found[s.anchor].append("same file")
+        if parent:  # a rename inside its class, however big the file: every new member of that class
+            went = parent if parent in self.new.by_anchor else (self.decisions[parent].new if parent in self.decisions else None)
+            for s in self._fresh_members.get(went, ()) if went else ():
+                if _family(s.kind) == _family(old.kind) and "same file" not in found.get(s.anchor, ()):
+                    found[s.anchor].append("same class")
         return found
+
+    @property
+    def fresh_by_file(self) -> dict[str, list[Symbol]]:
+        return self._fresh_by_file
+
+    @property
+    def fresh_members(self) -> dict[str, list[Symbol]]:
+        return self._fresh_members
+
+    def ids(self, index: SymbolIndex, symbol: Symbol) -> frozenset[str]:
+        key = (id(index), symbol.anchor, "ids")
+        if key not in self._tokens:
+            self._tokens[key] = identifiers(index.code(symbol))  # type: ignore[assignment]
+        return self._tokens[key]  # type: ignore[return-value]
+
+    def claim(self, old: Symbol, anchor: str, sim: float, confidence: float, evidence: list[str], decision=None) -> None:
+        """Record `old` -> `anchor` as a relocation found by a later pass (see evidence.py)."""
+        self.claimed.add(anchor)
+        state = "moved" if base_name(old) == base_name(self.new.by_anchor[anchor]) else "renamed"
+        self.decisions[old.anchor] = Decision(old.anchor, state, anchor, similarity=round(sim, 3),
+                                              confidence=round(confidence, 3), evidence=evidence)
+
+    @cached_property
+    def _fresh_members(self) -> dict[str, list[Symbol]]:
+        table = defaultdict(list)
+        for s in self.fresh:
+            if parent := parent_anchor(s.anchor):
+                table[parent].append(s)
+        return table
 
     def _score(self, old: Symbol, anchor: str, reasons: list[str]) -> tuple[float, float, list[str]]:
         new = self.new.by_anchor[anchor]
@@ -240,7 +292,7 @@ class Matcher:
             return 0.0, 0.0, reasons
         key = (old.anchor, anchor)
         if key not in self._sims:
-            self._sims[key] = similarity(self.toks(self.old, old), self.toks(self.new, new))
+            self._sims[key] = self.sim(old, new)
         sim = self._sims[key]
         same_name = base_name(old) == base_name(new)
         score = sim + 0.1 * same_name + 0.15 * ("follows its parent" in reasons) + 0.05 * (old.path == new.path)
@@ -265,10 +317,24 @@ class Matcher:
                 scored.append((score, sim, anchor, reasons))
             scored.sort(key=lambda item: -item[0])
             best[old.anchor] = [(a, round(s, 3)) for _, s, a, _ in scored[:3]]
-            sims = sorted((item[1] for item in scored), reverse=True)
+            homes = self._home(old)
+            levels = [self._level(old, anchor, reasons, homes) for _, _, anchor, reasons in scored]
             for rank, (score, sim, anchor, reasons) in enumerate(scored):
-                # best similarity among the *other* candidates: the runner-up if this one is the best
-                other = (sims[1] if len(sims) > 1 else -1.0) if sim == sims[0] else sims[0]
+                # best similarity among the *other* candidates
+                other = max((item[1] for i, item in enumerate(scored) if i != rank), default=-1.0)
+                if other >= sim - 0.02:
+                    # When code cannot tell candidates apart, structure can: a kept name, then its
+                    # old file or class. Only rivals with as much of it still count; among those,
+                    # the names and literals used (`== 10` vs `== 12`) may still separate them.
+                    tied = [i for i, item in enumerate(scored)
+                            if i != rank and levels[i] >= levels[rank] and item[1] >= sim - 0.02]
+                    mine = overlap(self.ids(self.old, old), self.ids(self.new, self.new.by_anchor[anchor]))
+                    if tied and all(overlap(self.ids(self.old, old), self.ids(self.new, self.new.by_anchor[scored[i][2]]))
+                                    <= mine - 0.1 for i in tied):
+                        tied = []
+                    rest = [item[1] for i, item in enumerate(scored)
+                            if i != rank and levels[i] >= levels[rank] and item[1] < sim - 0.02]
+                    other = max([scored[i][1] for i in tied] + rest, default=-1.0)
                 if self._acceptable(old, anchor, sim, reasons, other):
                     offers.append((score, sim, old, anchor, reasons))
         offers.sort(key=lambda item: -item[0])
@@ -287,6 +353,11 @@ class Matcher:
                 self.decisions[old.anchor] = Decision(
                     old.anchor, "orphaned", similarity=0.0, confidence=0.0, candidates=best[old.anchor],
                     evidence=["no counterpart above the thresholds"])
+
+    def _level(self, old: Symbol, anchor: str, reasons: list[str], homes: set[str]) -> int:
+        """How much besides code vouches for a candidate: its name counts most, then its place."""
+        return 2 * ("same name" in reasons) + ("follows its parent" in reasons or "same class" in reasons
+                                                or self.new.by_anchor[anchor].path in homes)
 
     def _acceptable(self, old: Symbol, anchor: str, sim: float, reasons: list[str], other: float) -> bool:
         """Whether `anchor` may be `old`'s new home: enough code in common, and not a coin toss.
@@ -336,37 +407,6 @@ class Matcher:
         if sim < bar or (same_name and generic and not near and sim < RENAME_MIN):
             return False
         return not rivals
-
-    def _classes_follow_members(self, lost: list[Symbol]) -> None:
-        """An orphaned class whose members mostly moved into one new class went there itself.
-
-        Rewritten classes often share too little code as a whole, yet their methods are found one
-        by one; when most of them agree on a destination that no one else claimed, that is strong
-        evidence for the class too.
-        """
-        for old in lost:
-            decision = self.decisions[old.anchor]
-            if decision.state != "orphaned" or old.kind not in {"class", "struct"}:
-                continue
-            prefix = old.anchor + ("." if old.path.endswith(".py") else "::")
-            members = [d for a, d in self.decisions.items() if a.startswith(prefix) and a.count(".") == old.anchor.count(".") + 1]
-            votes: dict[str, int] = defaultdict(int)
-            for d in members:
-                if d.new and (parent := parent_anchor(d.new)):
-                    votes[parent] += 1
-            if not votes:
-                continue
-            target, count = max(votes.items(), key=lambda kv: kv[1])
-            total = sum(1 for s in self.old.by_file[old.path] if parent_anchor(s.anchor) == old.anchor)
-            if count >= 2 and count * 2 > total and target not in self.claimed and target not in self.old.by_anchor \
-                    and target in self.new.by_anchor:
-                self.claimed.add(target)
-                new = self.new.by_anchor[target]
-                sim = similarity(self.toks(self.old, old), self.toks(self.new, new))
-                state = "moved" if base_name(old) == base_name(new) else "renamed"
-                self.decisions[old.anchor] = Decision(
-                    old.anchor, state, target, similarity=round(sim, 3), confidence=round(count / total, 3),
-                    evidence=[f"{count} of {total} members went there", f"code similarity {sim:.2f}"])
 
     def _file(self, path: str) -> Decision:
         if path in self.new.by_file:

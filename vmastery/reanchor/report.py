@@ -24,18 +24,31 @@ def invariant(plan: Plan) -> dict[str, int]:
     return {"in": total, "anchored": anchored, "orphaned": orphaned}
 
 
+def _compact(data: dict) -> dict:
+    return {k: v for k, v in data.items() if v is not None and v != []}
+
+
+def _coverage_row(item: Item) -> dict:
+    row = {"anchor": item.anchor, "state": item.state, "similarity": item.similarity}
+    if item.new_anchor not in (None, item.anchor):
+        row["new_anchor"] = item.new_anchor
+    if item.state in {"moved", "renamed", "orphaned"}:  # the two nearest candidates; the Markdown shows as many
+        row.update(_compact({"confidence": item.confidence, "evidence": item.evidence, "candidates": item.candidates[:2]}))
+    return row
+
+
 def to_json(plan: Plan, with_code: bool = True, seconds: float | None = None) -> str:
     data = {
         "from": plan.old.label, "to": plan.new.label,
         "invariant": invariant(plan),
         "counts": plan.counts(),
         "coverage_counts": plan.counts(plan.coverage),
-        "items": [i.as_json(with_code) for i in plan.items],
+        # Fields that are null or empty are left out (a reader uses .get), to keep the report small.
+        "items": [_compact(i.as_json(with_code)) for i in plan.items],
         "edits": [{"path": e.path, "dest": e.dest, "reason": e.reason} for e in plan.edits],
-        # Coverage is thousands of symbols: unchanged/shifted/changed ones as one short row each.
-        "coverage": [i.as_json(False) if i.state in {"moved", "renamed", "orphaned"} else
-                     {"anchor": i.anchor, "state": i.state, "new_anchor": i.new_anchor, "similarity": i.similarity}
-                     for i in plan.coverage],
+        # Coverage is thousands of symbols: one short row each; `new_anchor` only when it differs from
+        # `anchor`, evidence and candidates only for moved, renamed and orphaned symbols.
+        "coverage": [_coverage_row(i) for i in plan.coverage],
     }
     if seconds is not None:
         data["seconds"] = round(seconds, 2)

@@ -13,15 +13,22 @@ from rapidfuzz.distance import Indel
 from ..symbols import Symbol
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
+# Docstrings and comments; triple-quoted strings go whole (a rare triple-quoted value too: harmless here).
+PROSE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|#[^\n]*')
 SUFFIX = re.compile(r"\[[^\]]*\]$")
 
 _IDS: dict[str, int] = {"\0self": 0}
 
 
-def tokens(code: str, name: str) -> list[int]:
-    """Code as interned token ids, the symbol's own name replaced so a rename alone changes nothing."""
+def tokens(code: str, name: str, prose: bool = True) -> list[int]:
+    """Code as interned token ids, the symbol's own name replaced so a rename alone changes nothing.
+
+    With `prose=False` docstrings and comments are dropped first. Both views are useful: a docstring
+    carried along is evidence of identity, and a docstring added to an unchanged body is no change.
+    """
     ids = _IDS
-    return [0 if t == name else ids.setdefault(t, len(ids)) for t in TOKEN.findall(code)]
+    text = code if prose else PROSE.sub(" ", code)
+    return [0 if t == name else ids.setdefault(t, len(ids)) for t in TOKEN.findall(text)]
 
 
 def similarity(a: list[int], b: list[int]) -> float:

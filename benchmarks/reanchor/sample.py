@@ -1,0 +1,45 @@
+"""Draw a random sample of vllm/v1/ anchors to label, excluding every anchor already labelled.
+
+    python benchmarks/reanchor/sample.py --seed 3 --lost 34 --kept 6
+
+Prints anchors whose anchor is gone in the new tree (`--lost`) and anchors that still exist
+(`--kept`). It reads only the two symbol indexes, never the matcher, so a set drawn with it is
+not biased towards what the matcher finds easy.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+import yaml
+
+from vmastery.symbols import SymbolIndex
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent.parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--lost", type=int, default=34)
+    parser.add_argument("--kept", type=int, default=6)
+    parser.add_argument("--new-tree", type=Path, default=ROOT / ".cache/trees/vllm-0.33.0")
+    args = parser.parse_args()
+    old = SymbolIndex.build(ROOT / "upstream", ROOT / ".cache/symbols.json", progress=False)
+    new = SymbolIndex.build(args.new_tree, ROOT / ".cache/reanchor" / f"index-{args.new_tree.name}.json", progress=False)
+    done = {label["anchor"] for f in sorted(HERE.glob("*.yaml"))
+            for label in (yaml.safe_load(f.read_text()) or {}).get("labels", [])}
+    v1 = sorted(a for a in old.by_anchor if a.startswith("vllm/v1/") and a not in done)
+    rng = random.Random(args.seed)
+    lost = [a for a in v1 if a not in new.by_anchor]
+    kept = [a for a in v1 if a in new.by_anchor]
+    for a in sorted(rng.sample(lost, args.lost)):
+        print("lost", a)
+    for a in sorted(rng.sample(kept, args.kept)):
+        print("kept", a)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Evidence beyond token order, for what the first matching rounds cannot settle.
+
+- **identifiers**: the set of names and literals a body uses. Token-order similarity cannot tell
+  `return capability.major == 10` from `... == 12`; the identifier sets can, so they break ties
+  between candidates that are otherwise equal (see `Matcher._assign_round`).
+- **class split**: a class split into a base plus per-variant subclasses (`Backend` ->
+  `_BackendBase`, `BackendA(_BackendBase)`, `BackendB(_BackendBase)`) matches none of its heirs
+  as a whole, yet its members reappear by name among them. The base is the primary heir; the
+  variants are named in the evidence, and the members then follow their class or its variants.
+
+Tried and dropped (round 2): following callers, i.e. relocating an orphan to the new symbol its old
+callers call now. On the tuned label sets it fixed none of the misses it was meant for and made six
+wrong relocations (a caller that stops calling a helper usually calls some *other* new code), so
+the matcher keeps preferring an orphan to that guess.
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from ..symbols import Symbol
+from .similarity import PROSE, base_name, parent_anchor
+
+if TYPE_CHECKING:
+    from .match import Matcher
+
+WORD = re.compile(r"[A-Za-z_]\w*|\d[\w.]*")
+CLASS_HEAD = re.compile(r"class\s+\w+\s*(?:\[[^\]]*\])?\s*\(([^)]*)\)")
+SPLIT_MIN_MEMBERS = 2  # members of a split class found among its heirs, at least
+
+
+def identifiers(code: str) -> frozenset[str]:
+    """Names and literals a piece of code uses (calls, attributes, numbers), prose excluded."""
+    return frozenset(WORD.findall(PROSE.sub(" ", code)))
+
+
+def overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    """Jaccard overlap of two identifier sets: what breaks ties token order cannot (`== 10` vs `== 12`)."""
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def class_bases(code: str) -> list[str]:
+    """The last name part of each base a class statement lists: `class A(pkg.B, C):` -> [B, C]."""
+    head = CLASS_HEAD.search(code[:500])
+    if not head:
+        return []
+    return [part.strip().split("[")[0].split(".")[-1] for part in head.group(1).split(",") if part.strip()]
+
+
+def split_classes(m: Matcher, lost: list[Symbol]) -> None:
+    """An orphaned class whose members reappear, by name, across a new base class and its subclasses."""
+    from .match import Decision
+
+    for old in lost:
+        d = m.decisions.get(old.anchor)
+        if d is None or d.state != "orphaned" or old.kind != "class":
+            continue
+        members = [s for s in m.old.by_file[old.path] if parent_anchor(s.anchor) == old.anchor]
+        names = {s.name for s in members}
+        heirs: dict[str, set[str]] = {}
+        for s in m.fresh_by_file.get(old.path, ()):
+            if s.kind == "class":
+                found = {c.name for c in m.fresh_members.get(s.anchor, ())} & names
+                if found:
+                    heirs[s.anchor] = found
+        if len(heirs) < 2:
+            continue
+        bases = [a for a in heirs
+                 if all(a == b or short_name(a) in class_bases(m.new.code(m.new.by_anchor[b])) for b in heirs)]
+        covered = set().union(*heirs.values())
+        if len(bases) != 1 or len(covered) < max(SPLIT_MIN_MEMBERS, len(members) // 2) or bases[0] in m.claimed:
+            continue
+        base = bases[0]
+        variants = [short_name(a) for a in heirs if a != base]
+        sim = m.sim(old, m.new.by_anchor[base])
+        m.claim(old, base, sim, round(len(covered) / max(len(members), 1), 3),
+                [f"split: {len(covered)} of {len(members)} members reappear in {short_name(base)} "
+                 f"and its subclasses {', '.join(sorted(variants))}", f"code similarity {sim:.2f}"], Decision)
+
+
+def short_name(anchor: str) -> str:
+    return anchor.rpartition("::")[2].rpartition(".")[2]
+
+
+def classes_follow_members(m: Matcher, lost: list[Symbol]) -> None:
+    """An orphaned class whose members mostly moved into one new class went there itself.
+
+    Rewritten classes often share too little code as a whole, yet their methods are found one
+    by one; when most of them agree on a destination that no one else claimed, that is strong
+    evidence for the class too.
+    """
+    from .match import Decision
+
+    for old in lost:
+        decision = m.decisions[old.anchor]
+        if decision.state != "orphaned" or old.kind not in {"class", "struct"}:
+            continue
+        prefix = old.anchor + ("." if old.path.endswith(".py") else "::")
+        members = [d for a, d in m.decisions.items() if a.startswith(prefix) and a.count(".") == old.anchor.count(".") + 1]
+        votes: dict[str, int] = defaultdict(int)
+        for d in members:
+            if d.new and (parent := parent_anchor(d.new)):
+                votes[parent] += 1
+        if not votes:
+            continue
+        target, count = max(votes.items(), key=lambda kv: kv[1])
+        total = sum(1 for s in m.old.by_file[old.path] if parent_anchor(s.anchor) == old.anchor)
+        if count >= 2 and count * 2 > total and target not in m.claimed and target not in m.old.by_anchor \
+                and target in m.new.by_anchor:
+            m.claimed.add(target)
+            new = m.new.by_anchor[target]
+            sim = m.sim(old, new)
+            state = "moved" if base_name(old) == base_name(new) else "renamed"
+            m.decisions[old.anchor] = Decision(
+                old.anchor, state, target, similarity=round(sim, 3), confidence=round(count / total, 3),
+                evidence=[f"{count} of {total} members went there", f"code similarity {sim:.2f}"])
