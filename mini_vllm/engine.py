@@ -69,9 +69,9 @@ class LLMEngine:
                                  mc.max_position_embeddings)
         self.model = LlamaForCausalLM(mc, config.max_loras, config.max_lora_rank).eval()
         self.model.load_weights(config.model)
-        # One [2, blocks, block_size, kv_heads, head_dim] tensor per layer: index 0 keys, 1 values.
-        self.kv_caches = [torch.zeros(2, config.num_kv_blocks, config.block_size,
-                                      mc.num_key_value_heads, mc.head_dim)
+        # One [2, kv_heads, blocks, block_size, head_dim] tensor per layer: index 0 keys, 1 values.
+        self.kv_caches = [torch.zeros(2, mc.num_key_value_heads, config.num_kv_blocks,
+                                      config.block_size, mc.head_dim)
                           for _ in range(mc.num_hidden_layers)]
         self.scheduler = Scheduler(config, self.max_model_len)
         self.sampler = Sampler(config.seed)
@@ -131,6 +131,7 @@ class LLMEngine:
         return self._structured
 
     # --- one iteration -------------------------------------------------------------------------
+    @torch.inference_mode()
     def step(self) -> list[RequestOutput]:
         """Run one scheduling step; returns the user requests that finished during it."""
         sched = self.scheduler.schedule()
@@ -148,29 +149,28 @@ class LLMEngine:
         return self._make_outputs(finished)
 
     def _execute_model(self, sched: SchedulerOutput) -> tuple[torch.Tensor, dict[str, list[int]]]:
-        """Flatten the scheduled tokens of all requests into one forward pass."""
-        bs = self.config.block_size
+        """Flatten the scheduled tokens of all requests into one forward pass.
+
+        Only the per-request token lists are assembled here; positions, slots and the padded
+        attention groups are derived with tensor ops in `AttentionMetadata.build`.
+        """
         input_ids: list[int] = []
-        positions: list[int] = []
-        slots: list[int] = []
-        query_start_loc, seq_lens, tables = [0], [], []
-        decode_idx, prefill_idx, segments = [], [], []
+        query_start_loc, seq_lens, tables, segments = [0], [], [], []
         logit_rows: dict[str, list[int]] = {}
         lora_slots = self.lora_manager.activate(
             [r.lora_request for r in sched.scheduled_requests if r.lora_request is not None])
-        for i, req in enumerate(sched.scheduled_requests):
+        get_block_ids = self.scheduler.kv_cache_manager.get_block_ids
+        for req in sched.scheduled_requests:
             n = sched.num_scheduled_tokens[req.request_id]
             start = req.num_computed_tokens
-            tokens = (req.all_token_ids + req.spec_token_ids)[start:start + n]
-            block_ids = self.scheduler.kv_cache_manager.get_block_ids(req.request_id)
+            tokens = req.all_token_ids[start:start + n]
+            if len(tokens) < n:  # the tail of the scheduled tokens is this step's drafts
+                tokens = tokens + req.spec_token_ids[:n - len(tokens)]
             input_ids += tokens
-            positions += range(start, start + n)
-            slots += [block_ids[p // bs] * bs + p % bs for p in range(start, start + n)]
             offset = query_start_loc[-1]
             query_start_loc.append(offset + n)
             seq_lens.append(start + n)
-            tables.append(block_ids)
-            (decode_idx if n == 1 else prefill_idx).append(i)
+            tables.append(get_block_ids(req.request_id))
             if req.lora_request is not None:
                 segments.append((offset, offset + n, lora_slots[req.lora_request.lora_name]))
             # Only a chunk that reaches the last known token produces logits; with k drafts the
@@ -178,16 +178,8 @@ class LLMEngine:
             if start + n >= req.num_tokens:
                 num_spec = len(sched.scheduled_spec_decode_tokens.get(req.request_id, []))
                 logit_rows[req.request_id] = list(range(offset + n - 1 - num_spec, offset + n))
-        width = max(len(t) for t in tables)
-        meta = AttentionMetadata(
-            slot_mapping=torch.tensor(slots),
-            query_start_loc=query_start_loc,
-            seq_lens=seq_lens,
-            block_tables=torch.tensor([t + [0] * (width - len(t)) for t in tables]),
-            decode_indices=decode_idx,
-            prefill_indices=prefill_idx,
-        )
-        hidden = self.model(torch.tensor(input_ids), torch.tensor(positions), self.kv_caches, meta,
+        meta = AttentionMetadata.build(query_start_loc, seq_lens, tables, self.config.block_size)
+        hidden = self.model(torch.tensor(input_ids), meta.positions, self.kv_caches, meta,
                             LoRAMapping(segments) if segments else None)
         return hidden, logit_rows
 
@@ -209,7 +201,7 @@ class LLMEngine:
                     if r.eos_token_id is not None:
                         blocked.append(r.eos_token_id)
                 rows.append(SamplingRow(r.sampling_params, r.prompt_token_ids,
-                                        r.output_token_ids + drafts[:j], r.generator,
+                                        r.output_token_ids + drafts[:j] if j else r.output_token_ids, r.generator,
                                         r.grammar.allowed_mask() if r.grammar is not None else None,
                                         blocked))
         processed = self.sampler.process_logits(raw_logits, rows)
@@ -218,6 +210,7 @@ class LLMEngine:
         if not greedy.all():
             tokens = torch.where(greedy, tokens, random_sample(processed.softmax(-1), rows,
                                                                self.sampler.generator))
+        token_list = tokens.tolist()  # one conversion, not one tensor read per request
         out: dict[str, list[int]] = {}
         pos = 0
         for r in reqs:
@@ -230,7 +223,7 @@ class LLMEngine:
                 self.stats.num_draft_tokens += k
                 self.stats.num_accepted_tokens += len(new) - 1
             else:
-                new = [int(tokens[pos])]
+                new = [token_list[pos]]
             if r.sampling_params.logprobs is not None:
                 r.logprobs += self.sampler.compute_logprobs(
                     raw_logits[pos:pos + len(new)], torch.tensor(new), rows[pos:pos + len(new)])

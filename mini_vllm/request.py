@@ -105,16 +105,17 @@ class Request:
         return len(self._all_token_ids) + len(self.spec_token_ids)
 
     def append_output_token_ids(self, token_ids: int | list[int]) -> None:
-        if isinstance(token_ids, int):
-            token_ids = [token_ids]
-        self._output_token_ids.extend(token_ids)
-        self._all_token_ids.extend(token_ids)
+        """Record newly generated token(s); a block that just filled up gets its hash."""
+        new = [token_ids] if isinstance(token_ids, int) else list(token_ids)
+        self._all_token_ids += new
+        self._output_token_ids += new
         self.update_block_hashes()
 
     def update_block_hashes(self) -> None:
-        """Hash any newly completed full blocks (prefix caching is keyed by these)."""
-        if self._block_hasher is not None:
-            self.block_hashes.extend(self._block_hasher(self))
+        """Prefix caching looks blocks up by hash, so hash each block as soon as it is full."""
+        if self._block_hasher is None:
+            return
+        self.block_hashes += self._block_hasher(self)
 
     def is_finished(self) -> bool:
         return RequestStatus.is_finished(self.status)

@@ -82,11 +82,27 @@ def apply_top_k_top_p(logits: torch.Tensor, k: torch.Tensor, p: torch.Tensor) ->
 
 def random_sample(probs: torch.Tensor, rows: list[SamplingRow],
                   default_generator: torch.Generator) -> torch.Tensor:
-    """One draw per row via the exponential race; seeded rows use their own generator."""
+    """One draw per row via the exponential race; seeded rows use their own generator.
+
+    Unseeded rows share the engine's generator, so their noise is drawn in one call; only seeded
+    rows need a call each (their stream must not depend on who else is in the batch).
+    """
     q = torch.empty_like(probs)
+    shared = [i for i, row in enumerate(rows) if row.generator is None]
+    if shared:
+        q[shared] = torch.empty(len(shared), probs.shape[1]).exponential_(generator=default_generator)
     for i, row in enumerate(rows):
-        q[i].exponential_(generator=row.generator or default_generator)
+        if row.generator is not None:
+            q[i].exponential_(generator=row.generator)
     return (probs / q).argmax(-1)
+
+
+def _is_plain(row: SamplingRow) -> bool:
+    """True when a row needs nothing but temperature (the common case: no masks, penalties, cuts)."""
+    p = row.params
+    return (row.allowed is None and not row.blocked and p.repetition_penalty == 1.0
+            and p.frequency_penalty == 0.0 and p.presence_penalty == 0.0 and p.min_p == 0.0
+            and p.top_k <= 0 and p.top_p >= 1.0)
 
 
 class Sampler:
@@ -97,15 +113,20 @@ class Sampler:
 
     def process_logits(self, logits: torch.Tensor, rows: list[SamplingRow]) -> torch.Tensor:
         """Masks and penalties, then temperature/min-p/top-k/top-p; greedy rows stay unscaled."""
+        temps = torch.tensor([r.params.temperature if r.params.temperature >= _EPS else 1.0
+                              for r in rows])
+        if all(_is_plain(r) for r in rows):  # fast path: one division for the whole batch
+            return logits.float() / temps[:, None]
         logits = logits.float().clone()
         for i, row in enumerate(rows):
             if row.allowed is not None:
                 logits[i].masked_fill_(~row.allowed, float("-inf"))
-            if row.blocked:
-                logits[i, row.blocked] = float("-inf")
+        # Blocked (row, token) pairs of the whole batch, set in one indexed write.
+        blocked = [(i, t) for i, row in enumerate(rows) if row.blocked for t in row.blocked]
+        if blocked:
+            r_idx, t_idx = zip(*blocked)
+            logits[list(r_idx), list(t_idx)] = float("-inf")
         logits = apply_penalties(logits, rows)
-        temps = torch.tensor([r.params.temperature if r.params.temperature >= _EPS else 1.0
-                              for r in rows])
         logits = logits / temps[:, None]
         min_p = torch.tensor([r.params.min_p for r in rows])
         if (min_p > 0).any():

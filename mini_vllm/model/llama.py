@@ -53,10 +53,19 @@ class RotaryEmbedding(nn.Module):
         half = x.shape[-1] // 2
         return torch.cat([-x[..., half:], x[..., :half]], dim=-1)
 
-    def forward(self, positions: torch.Tensor, q: torch.Tensor, k: torch.Tensor):
+    def cos_sin(self, positions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Table rows for this step's positions, [T, 1, D]: looked up once, shared by all layers."""
+        return self.cos[positions][:, None, :], self.sin[positions][:, None, :]
+
+    @staticmethod
+    def rotate(cos_sin: tuple[torch.Tensor, torch.Tensor], q: torch.Tensor, k: torch.Tensor):
         # q, k: [T, heads, D]; one position per token, broadcast over heads.
-        cos, sin = self.cos[positions][:, None, :], self.sin[positions][:, None, :]
-        return q * cos + self._rotate_half(q) * sin, k * cos + self._rotate_half(k) * sin
+        cos, sin = cos_sin
+        rot = RotaryEmbedding._rotate_half
+        return q * cos + rot(q) * sin, k * cos + rot(k) * sin
+
+    def forward(self, positions: torch.Tensor, q: torch.Tensor, k: torch.Tensor):
+        return self.rotate(self.cos_sin(positions), q, k)
 
 
 class LlamaAttention(nn.Module):
@@ -70,12 +79,12 @@ class LlamaAttention(nn.Module):
         self.o_proj = LinearWithLoRA(self.num_heads * d, h, max_loras, max_rank)
         self.scale = d ** -0.5
 
-    def forward(self, x, positions, rotary, kv_cache, meta: AttentionMetadata, lora: LoRAMapping | None):
+    def forward(self, x, cos_sin, kv_cache, meta: AttentionMetadata, lora: LoRAMapping | None):
         t = x.shape[0]
         q = self.q_proj(x, lora).view(t, self.num_heads, self.head_dim)
         k = self.k_proj(x, lora).view(t, self.num_kv_heads, self.head_dim)
         v = self.v_proj(x, lora).view(t, self.num_kv_heads, self.head_dim)
-        q, k = rotary(positions, q, k)
+        q, k = RotaryEmbedding.rotate(cos_sin, q, k)
         o = paged_attention(q, k, v, kv_cache, meta, self.scale)
         return self.o_proj(o.reshape(t, -1), lora)
 
@@ -102,8 +111,8 @@ class LlamaDecoderLayer(nn.Module):
         self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
 
-    def forward(self, x, positions, rotary, kv_cache, meta, lora):
-        x = x + self.self_attn(self.input_layernorm(x), positions, rotary, kv_cache, meta, lora)
+    def forward(self, x, cos_sin, kv_cache, meta, lora):
+        x = x + self.self_attn(self.input_layernorm(x), cos_sin, kv_cache, meta, lora)
         return x + self.mlp(self.post_attention_layernorm(x), lora)
 
 
@@ -132,8 +141,9 @@ class LlamaForCausalLM(nn.Module):
     def forward(self, input_ids: torch.Tensor, positions: torch.Tensor, kv_caches: list[torch.Tensor],
                 meta: AttentionMetadata, lora: LoRAMapping | None = None) -> torch.Tensor:
         x = self.model.embed_tokens(input_ids)
+        cos_sin = self.model.rotary_emb.cos_sin(positions)
         for layer, kv_cache in zip(self.model.layers, kv_caches):
-            x = layer(x, positions, self.model.rotary_emb, kv_cache, meta, lora)
+            x = layer(x, cos_sin, kv_cache, meta, lora)
         return self.model.norm(x)
 
     @torch.inference_mode()

@@ -9,6 +9,10 @@ import torch
 
 from mini_vllm.tiny import create_tiny_lora, create_tiny_model
 
+# One torch thread: on a shared 2-core machine a second thread waiting for a busy core makes the
+# tiny matmuls of these tests several times slower (see benchmarks/mini_vllm/RESULTS.md).
+torch.set_num_threads(1)
+
 # name -> create_tiny_model overrides. Together they cover GQA, MHA with tied embeddings and MQA.
 MODEL_CONFIGS = {
     "gqa": dict(num_attention_heads=4, num_key_value_heads=2, seed=1),
