@@ -14,7 +14,8 @@ The lent GPU box has torch 2.11 (CUDA 13), Python 3.12 and no network. vLLM's py
 It is written as `.whl/bundle/part-NN` pieces of at most --part-mb MB (the device tool moves at most
 64 MiB per call) plus a SHA-256 manifest. Usage:
 
-  python tools/gpu_bundle.py build          # here, after `pip download` of the wheels (see --help)
+  python tools/gpu_bundle.py download       # here: the vllm wheel + vLLM's dependencies for cp312
+  python tools/gpu_bundle.py build          # here: .whl/bundle/part-NN + manifest.json
   python tools/gpu_bundle.py unpack DIR     # there, once every part is in DIR: writes DIR/site, DIR/model
 """
 from __future__ import annotations
@@ -48,6 +49,28 @@ PRUNE = ("viztracer/web_dist", "pycountry/locales")  # viewer assets and transla
 
 def _norm(name: str) -> str:
     return name.replace("-", "_").replace(".", "_").lower()
+
+
+BOX_TAGS = ["--python-version", "3.12", "--implementation", "cp", "--abi", "cp312", "--abi", "abi3",
+            "--abi", "none", "--only-binary=:all:"] + [
+    a for x in [*(f"manylinux_2_{v}_x86_64" for v in range(5, 40)), "manylinux2014_x86_64",
+                "manylinux1_x86_64", "linux_x86_64", "any"] for a in ("--platform", x)]
+
+
+def download() -> None:
+    """Resolve vLLM's requirements for the box's Python with pip, then fetch the wheels it needs."""
+    pip = [sys.executable, "-m", "pip"]
+    WHL.mkdir(exist_ok=True)
+    subprocess.run(pip + ["download", "vllm==0.22.1", "--no-deps", "-d", str(WHL)] + BOX_TAGS, check=True)
+    report = WHL / "resolve.json"
+    subprocess.run(pip + ["install", "--dry-run", "--ignore-installed", "--report", str(report),
+                          "--target", str(WHL / "dry-run"), "-r", str(ROOT / "upstream/requirements/common.txt"),
+                          "viztracer>=1.1,<2", "mistral_common[image]>=1.11.2", "torch==2.11.0"] + BOX_TAGS,
+                   check=True)
+    wanted = [f"{i['metadata']['name']}=={i['metadata']['version']}"
+              for i in json.loads(report.read_text())["install"]
+              if _norm(i["metadata"]["name"]) not in ON_BOX and not i["metadata"]["name"].startswith(("nvidia-", "cuda-"))]
+    subprocess.run(pip + ["download", "--no-deps", "-d", str(WHL / "deps")] + wanted + BOX_TAGS, check=True)
 
 
 def build(part_mb: int) -> None:
@@ -136,13 +159,16 @@ def unpack(src: Path, dest: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("download")
     b = sub.add_parser("build")
-    b.add_argument("--part-mb", type=int, default=48)
+    b.add_argument("--part-mb", type=int, default=51)
     u = sub.add_parser("unpack")
     u.add_argument("src", type=Path)
     u.add_argument("dest", type=Path, nargs="?")
     args = parser.parse_args()
-    if args.cmd == "build":
+    if args.cmd == "download":
+        download()
+    elif args.cmd == "build":
         build(args.part_mb)
     else:
         unpack(args.src, args.dest or args.src)

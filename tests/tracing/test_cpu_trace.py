@@ -42,7 +42,6 @@ def test_expected_tracepoints_fire_in_their_processes(traced):
     spans = _by_anchor(trace)
     expected = {
         "frontend": ["vllm/v1/engine/llm_engine.py::LLMEngine.add_request",
-                     "vllm/v1/engine/llm_engine.py::LLMEngine.step",
                      "vllm/v1/engine/output_processor.py::OutputProcessor.process_outputs"],
         "EngineCore": ["vllm/v1/engine/core.py::EngineCore.add_request", "vllm/v1/engine/core.py::EngineCore.step",
                        SCHEDULE, "vllm/v1/core/sched/scheduler.py::Scheduler.update_from_output",
@@ -103,8 +102,8 @@ def test_merged_trace_is_on_one_clock_and_anchored(traced):
     data = json.loads(gzip.decompress((out / "merged.json.gz").read_bytes()))
     events = [e for e in data["traceEvents"] if e.get("ph") == "X"]
     otel = [e for e in events if e.get("cat") == "otel"]
-    assert otel and all(e["args"]["vmastery.link"].startswith(SITE + "/source/") for e in otel
-                        if e["name"] != "request")
+    assert otel and all(e["args"]["vmastery.link"].startswith(SITE + "/source/") for e in otel)
+    assert all(e["args"]["vmastery.anchor"].endswith("LLMEngine.add_request") for e in otel if e["name"] == "request")
     viz_schedule = [e for e in events if e.get("cat") != "otel" and e.get("args", {}).get("anchor") == SCHEDULE]
     assert viz_schedule and viz_schedule[0]["args"]["link"].endswith("scheduler.py.html#Scheduler.schedule")
     assert any(e.get("cat") == "fine" for e in events)

@@ -8,6 +8,7 @@ their cost lands outside the measured span.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 Getter = Callable[[str], Any]
@@ -83,7 +84,7 @@ def preempted(obj, get: Getter, result) -> dict:
 
 def request_ids(obj, get: Getter, result) -> dict:
     out = _scheduler_output(get, result)
-    return {} if out is None else {"vllm.request_ids": list(out.num_scheduled_tokens)[:64]}
+    return {} if out is None else {"vllm.request_ids": list(islice(out.num_scheduled_tokens, 64))}
 
 
 def finished_requests(obj, get: Getter, result) -> dict:

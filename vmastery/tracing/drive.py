@@ -98,7 +98,7 @@ def gpu_engine_args(out: Path, w: Workload, model: str, load_format: str, eager:
     from vllm import EngineArgs
 
     print(f"[vmastery trace] GPU mode - real vLLM on {model} (load_format={load_format})", flush=True)
-    return EngineArgs(model=model, load_format=load_format, max_model_len=2048,
+    return EngineArgs(model=model, load_format=load_format, max_model_len=1024,
                       max_num_seqs=w.max_num_seqs, max_num_batched_tokens=w.budget,
                       enable_prefix_caching=True, block_size=BLOCK, num_gpu_blocks_override=w.kv_blocks,
                       enforce_eager=eager, disable_log_stats=False, seed=w.seed, dtype="bfloat16",

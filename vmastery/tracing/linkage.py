@@ -14,6 +14,8 @@ request) and back on each output; we reuse that channel instead of inventing one
 from __future__ import annotations
 
 from opentelemetry import trace
+
+from . import process
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 CARRIED = "vmastery_trace"  # attribute set on SchedulerOutput objects
@@ -45,8 +47,7 @@ def parent_context(link, state, obj, names, args, kwargs):
     if link == "root":
         headers = _bound(names, args, kwargs, "trace_headers")
         outer = _propagator.extract(headers) if headers else None  # a caller's own trace, kept
-        root = state.tracer.start_span("request", context=outer,
-                                       attributes={"vmastery.anchor": "request"})
+        root = state.tracer.start_span("request", context=outer)
         state.pending_root = root
         return trace.set_span_in_context(root)
     if link == "request":
@@ -82,14 +83,18 @@ def open_root(state, span, names, args, kwargs):
 
 def after_call(link, state, span, obj, get, result) -> None:
     if link == "scheduled" and hasattr(result, "num_scheduled_tokens"):
+        # Link the requests this step admitted or resumed: the moments a request joins a batch.
+        # Linking every running request on every decode step costs more than the span itself.
         requests = obj.requests
-        for rid in list(result.num_scheduled_tokens)[:MAX_LINKS]:
+        joined = [r.req_id for r in result.scheduled_new_reqs]
+        joined += list(result.scheduled_cached_reqs.resumed_req_ids)
+        for rid in joined[:MAX_LINKS]:
             request = requests.get(rid)
             if request is None or not request.trace_headers:
                 continue
             linked = trace.get_current_span(_request_context(state, request)).get_span_context()
             if linked.is_valid:
-                span.add_link(linked, {"vllm.request_id": rid})
+                span.add_link(linked)  # no link attributes: vllm.request_ids already names them
         carrier: dict[str, str] = {}
         _propagator.inject(carrier, context=trace.set_span_in_context(span))
         setattr(result, CARRIED, carrier)  # pickled with the SchedulerOutput to every worker
@@ -104,12 +109,12 @@ def _end_finished_roots(state, obj, get, result) -> None:
         if root is not None:
             root.set_attribute("vllm.finish_reason", str(output.finish_reason))
             root.end()
-    if not obj.has_unfinished_requests():
+    if process.AUTO_FLUSH and not obj.has_unfinished_requests():
         state.flush("front-end idle")
 
 
 def _flush_when_idle(state, obj, get, result) -> None:
-    if state.steps != state.steps_at_flush and not obj.scheduler.has_requests():
+    if process.AUTO_FLUSH and state.steps != state.steps_at_flush and not obj.scheduler.has_requests():
         state.steps_at_flush = state.steps
         state.flush("engine idle")
 
@@ -124,5 +129,6 @@ def _flush_worker(state, obj, get, result) -> None:
 AFTER = {
     "vllm/v1/engine/output_processor.py::OutputProcessor.process_outputs": _end_finished_roots,
     "vllm/v1/engine/core.py::EngineCore.step": _flush_when_idle,
-    "vllm/v1/worker/gpu_worker.py::Worker.execute_model": _flush_worker,
+    "vllm/v1/engine/core.py::EngineCore.step_with_batch_queue": _flush_when_idle,
+    "vllm/v1/worker/gpu_model_runner.py::GPUModelRunner.execute_model": _flush_worker,
 }

@@ -27,6 +27,7 @@ MARK = "__vmastery_tracepoint__"
 # real anchor (so the timeline reads the same) and carries vmastery.simulated=true.
 STAND_INS = {"vllm/v1/worker/gpu_model_runner.py::GPUModelRunner.execute_model":
              ("vmastery.tracing.simulated", "SimulatedWorker.execute_model")}
+STEP_LOOPS = ("EngineCore.step", "EngineCore.step_with_batch_queue")  # counted as engine steps
 _installed = False
 
 
@@ -126,6 +127,7 @@ def _wrap(original, point: Tracepoint, simulated: bool):
     from . import linkage
 
     names = [p for p in inspect.signature(original).parameters][1:]  # drop `self`
+    positions = {name: i for i, name in enumerate(names)}
     extractors = [EXTRACTORS[name] for name in point.attributes]
     fixed = {"vmastery.anchor": point.anchor, "vmastery.level": point.level}
     if simulated:
@@ -135,6 +137,9 @@ def _wrap(original, point: Tracepoint, simulated: bool):
 
     def start(state, obj, args, kwargs):
         parent = linkage.parent_context(point.link, state, obj, names, args, kwargs)
+        if point.link == "root":  # the request's root span points at the entry point that opened it
+            state.pending_root.set_attributes({"vmastery.anchor": point.anchor,
+                                               "vmastery.link": site_link(state.site_base, point.anchor)})
         span = state.tracer.start_span(span_name, context=parent, attributes=fixed)
         if "vmastery.link" not in fixed:
             fixed["vmastery.link"] = site_link(state.site_base, point.anchor)
@@ -147,10 +152,10 @@ def _wrap(original, point: Tracepoint, simulated: bool):
         def get(name):
             if name in kwargs:
                 return kwargs[name]
-            i = names.index(name) if name in names else -1
+            i = positions.get(name, -1)
             return args[i] if 0 <= i < len(args) else None
 
-        if point.anchor.endswith("EngineCore.step"):
+        if point.qualname in STEP_LOOPS:
             state.steps += 1
             span.set_attribute("vllm.step", state.steps)
         for extract in extractors:

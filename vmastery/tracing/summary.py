@@ -27,7 +27,7 @@ def durations(trace: Trace, points, index=None) -> dict[str, list[float]]:
     found: dict[str, list[float]] = defaultdict(list)
     for s in trace.spans:
         anchor = s.attrs.get("vmastery.anchor")
-        if levels.get(anchor) == "span":
+        if levels.get(anchor) == "span" and s.name != "request":  # a root spans the whole request
             found[anchor].append((s.end_ns - s.start_ns) / 1e6)
     for _, _, events, _ in trace.viz:
         for e in events:
