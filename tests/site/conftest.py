@@ -89,7 +89,7 @@ def note(anchor: str, fingerprint: str, body: str, title: str | None = None) -> 
     return head + "tags: []\n---\n" + body
 
 
-def make_repo(root: Path) -> Path:
+def make_repo(root: Path, hostile: bool = True) -> Path:
     """Write the toy tree, one good note (with a line note), a drifted note, a tour, a course page, hostile notes."""
     from vmastery.annotations import note_path
     from vmastery.symbols import index_for
@@ -113,11 +113,12 @@ def make_repo(root: Path) -> Path:
         ```
         """))
     write_note("vllm/engine/toy.py::build_pool", "A note whose fingerprint is stale.\n", fingerprint="0123456789ab")
-    for name, target in HOSTILE.items():
+    for name, target in HOSTILE.items() if hostile else ():
         write_note(f"vllm/engine/toy.py::{target}", (HERE / "hostile" / f"{name}.md").read_text(),
                    title='<script>window.__pwned = "title"</script>' if name == "script-tags" else None)
-    write_note("vllm/engine/toy.py::target_e", "Oversized.\n\n" + ("*a* [b](https://example.org) `c` " * 30000)
-               + "\n\n" + "> " * 400 + "deep\n")
+    if hostile:  # oversized: 200 kB of inline markup, and nesting far past markdown-it's limit
+        write_note("vllm/engine/toy.py::target_e", "Oversized.\n\n" + ("*a* [b](https://example.org) `c` " * 6000)
+                   + "\n\n" + "> " * 400 + "deep\n")
     tours = root / "annotations" / "tours"
     tours.mkdir(parents=True, exist_ok=True)
     (tours / "toy-walk.md").write_text(textwrap.dedent("""\
@@ -163,7 +164,7 @@ def toy_site(tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def fresh_repo(tmp_path) -> Path:
-    return make_repo(tmp_path)
+    return make_repo(tmp_path, hostile=False)
 
 
 def copy_site(out: Path, dest: Path) -> Path:

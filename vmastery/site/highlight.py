@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import posixpath
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -49,6 +50,9 @@ CPP_PATTERNS = """
 (type_identifier) @nc
 (preproc_include path: (string_literal) @include)
 (function_declarator declarator: (identifier) @nf)
+(function_declarator declarator: (field_identifier) @nf)
+(function_declarator declarator: (qualified_identifier name: (identifier) @nf))
+(namespace_definition name: (namespace_identifier) @nc)
 (identifier) @n
 """
 RANK = {"c1": 0, "s": 0, "include": 0, "nf": 1, "nc": 1, "kw": 1, "attr": 2, "m": 3, "kc": 3, "kt": 3,
@@ -171,7 +175,8 @@ def highlight(index: SymbolIndex, linker: Linker, path: str, page_of) -> Highlig
     tree = parser.parse(source)
     is_py = suffix == ".py"
     symbols = index.by_file.get(path, [])
-    defs_at = {(s.line, s.name): s for s in symbols}
+    # `name[2]`, `name[setter]`, `Vec<half, 2>`: the token in the code is the bare name
+    defs_at = {(s.line, re.sub(r"\[[^\]]*\]$", "", s.name).split("<")[0]): s for s in symbols}
     top = {s.qualname: s for s in symbols if "." not in s.qualname and "::" not in s.qualname}
     by_name: dict[str, list[Symbol]] = {}
     for s in symbols:

@@ -164,9 +164,11 @@ def collect_pages(app: Sphinx):
             {a: [(d, titles.get(d)) for d in cited_in[a]] for a in anchors if a in cited_in},
             {a: runtime[a] for a in anchors if a in runtime})
         pages.append((f"source/{path}", path, signature))
-    for directory, listing in render.directories(index, files, notes_by_path).items():
+    listings = render.directories(index, files, notes_by_path)
+    for directory, listing in listings.items():
         pagename = f"source/{directory}/index" if directory else "source/index"
-        pages.append((pagename, (directory, listing), _digest(theme, listing)))
+        signature = _digest(theme, listing if directory else listings)
+        pages.append((pagename, (directory, listing), signature))
 
     todo = [p for p in pages if manifest.get(p[0]) != p[2] or not (outdir / f"{p[0]}.html").exists()]
     logger.info(f"source pages: {len(todo)} of {len(pages)} to write")
@@ -179,7 +181,8 @@ def collect_pages(app: Sphinx):
             context = {"title": what, "body": page.html(), "vm_source": True}
         else:
             directory, listing = what
-            context = {"title": (directory or "Source") + "/", "body": render.directory_html(pagename, directory, listing)}
+            context = {"title": (directory or "Source") + "/",
+                       "body": render.directory_html(pagename, directory, listing, listings)}
         manifest[pagename] = signature
         yield pagename, context, "page.html"
 

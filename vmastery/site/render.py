@@ -89,9 +89,14 @@ class SourcePage:
             end = starts[i + 1] - 1 if i + 1 < len(starts) else len(self.lines)
             out.append(f'<section class="vm-seg"><div class="vm-code highlight"><pre style="counter-reset:ln {start - 1}">')
             for number in range(start, end + 1):
-                badges = "".join(self.badges(s) for s in by_line.get(number, ()))
+                here = by_line.get(number, ())
+                badges = "".join(self.badges(s) for s in here)
                 css = "ln vm-marked" if number in marked else "ln"
-                out.append(f'<span class="{css}" id="L{number}">{self.lines[number - 1]}{badges}</span>\n')
+                code = self.lines[number - 1]
+                for symbol in here:  # a name the highlighter could not pin (e.g. `operator()`) still gets its id
+                    if f' id="{esc(symbol.qualname)}"' not in code:
+                        code = f'<a class="vm-sym" id="{esc(symbol.qualname)}" data-def=""></a>' + code
+                out.append(f'<span class="{css}" id="L{number}">{code}{badges}</span>\n')
             out.append("</pre></div>")
             if start in asides:
                 out.append('<div class="vm-notes">' + "".join(asides[start]) + "</div>")
@@ -198,7 +203,7 @@ def directories(index: SymbolIndex, files: list[str], notes_by_path: dict) -> di
     return {d: {"dirs": sorted(v["dirs"].items()), "files": v["files"]} for d, v in listing.items()}
 
 
-def directory_html(pagename: str, directory: str, listing: dict) -> str:
+def directory_html(pagename: str, directory: str, listing: dict, listings: dict | None = None) -> str:
     rows = []
     for child, count in listing["dirs"]:
         rows.append(f'<tr><td><a href="{esc(_rel(pagename, f"source/{child}/index.html"))}">'
@@ -208,5 +213,17 @@ def directory_html(pagename: str, directory: str, listing: dict) -> str:
                     f"<td>{lines:,} lines</td><td>{symbols} symbols</td><td>{notes or ''}"
                     f"{' notes' if notes > 1 else ' note' if notes else ''}</td></tr>")
     title = esc(directory + "/") if directory else "The pinned source tree"
+    tree = f"<h2>Every file</h2>{tree_html(pagename, '', listings)}" if listings and not directory else ""
     return (f'<div class="vm-dir"><h1>{title}</h1><table class="vm-listing"><tbody>{"".join(rows)}</tbody></table>'
-            "</div>")
+            f"{tree}</div>")
+
+
+def tree_html(pagename: str, directory: str, listings: dict[str, dict]) -> str:
+    """The whole tree as nested <details>: plain HTML, so it needs no script and works from file://."""
+    listing = listings.get(directory, {"dirs": [], "files": []})
+    items = [f'<li><details><summary>{esc(child.rsplit("/", 1)[-1])}/</summary>{tree_html(pagename, child, listings)}'
+             "</details></li>" for child, _ in listing["dirs"]]
+    items += [f'<li><a href="{esc(_rel(pagename, f"source/{f}.html"))}">{esc(f.rsplit("/", 1)[-1])}</a></li>'
+              for f, *_ in listing["files"]]
+    return f'<ul class="vm-tree">{"".join(items)}</ul>'
+

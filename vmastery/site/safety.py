@@ -51,7 +51,7 @@ def neutralise_raw(doctree: nodes.Node) -> int:
     for raw in list(doctree.findall(nodes.raw)):
         text = raw.astext()
         inline = isinstance(raw.parent, nodes.TextElement)
-        replacement = nodes.literal(text, text) if inline else nodes.literal_block(text, text)
+        replacement = nodes.literal(text, text) if inline else nodes.literal_block(text, text, language="html")
         replacement["classes"].append("vm-raw-html")
         raw.replace_self(replacement)
         count += 1
