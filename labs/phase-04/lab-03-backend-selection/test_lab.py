@@ -115,3 +115,25 @@ def test_block_size_warning(impl):
         ["FLASHINFER", "X", "FLASH_ATTN", "Y"], lambda n: invalid.get(n, (0, []))[1])
     assert chosen == "FLASH_ATTN"
     assert impl.precluded_by_block_size(got_invalid, 2) == ["FLASHINFER"]
+
+
+def test_prediction_matches_the_real_h200_run(impl):
+    """The H200 run recorded in tracepoints/reference/ chose a backend: your rules must agree.
+
+    That run (command in tracepoints/reference/command.txt) served a Llama shape with 32 heads of
+    size 64 in bfloat16, block size 16, on compute capability 9.0 with FlashAttention 3 built in.
+    """
+    import re
+    from pathlib import Path
+
+    log = (Path(__file__).resolve().parents[3] / "tracepoints" / "reference" / "vllm.log").read_text()
+    found = re.search(r"Using (\w+) attention backend out of potential backends: \[([^\]]*)\]", log)
+    assert found, "the reference log no longer records the backend choice"
+    chosen, candidates = found.group(1), [c.strip(" '") for c in found.group(2).split(",")]
+
+    def validate(name: str) -> list[str]:
+        if name != "FLASH_ATTN":
+            return ["not FlashAttention"]  # only FlashAttention's rules are yours to predict
+        return impl.predict_flash_attn_reasons(64, "bfloat16", "auto", 16, False, (9, 0), 3, False, False)
+
+    assert impl.select_backend(candidates, validate)[0] == chosen == "FLASH_ATTN"
