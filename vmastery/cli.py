@@ -8,6 +8,7 @@ run (bad arguments, missing or mismatched upstream/).
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import sys
 from pathlib import Path
@@ -51,14 +52,22 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as missing:
-            if missing.name and module_name.startswith(missing.name):
-                continue  # a subsystem not built yet is simply not offered
-            raise
+            # A subsystem whose optional dependency is absent stays listed and explains itself.
+            command = sub.add_parser(name, help=summary)
+            command.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+            command.set_defaults(handler=functools.partial(_missing, name, missing.name))
+            continue
         command = sub.add_parser(name, help=summary, description=module.__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(command)
         command.set_defaults(handler=module.run)
     return parser
+
+
+def _missing(command: str, package: str | None, args: argparse.Namespace) -> int:
+    print(f"vmastery {command}: the Python package '{package}' is not installed.\n"
+          "    fix: run ./bootstrap (it installs everything), or pip install -e '.[test]'", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def main(argv: list[str] | None = None) -> int:
