@@ -31,7 +31,7 @@ html_static_path = ["_static"]
 templates_path = ["_templates"]
 html_copy_source = False
 html_show_sourcelink = False
-html_sidebars = {"**": ["sidebar/brand.html", "sidebar/search.html", "sidebar/vm-jump.html",
+html_sidebars = {"**": ["sidebar/brand.html", "sidebar/search.html", "sidebar/vm-jump.html", "sidebar/vm-wiki.html",
                         "sidebar/scroll-start.html", "sidebar/navigation.html", "sidebar/scroll-end.html"]}
 html_theme_options = {"navigation_with_keys": True}
 pygments_style = "friendly"
@@ -39,4 +39,8 @@ pygments_dark_style = "monokai"
 
 vmastery_root = ""  # set by `vmastery site`
 vmastery_only = []  # restrict source pages to these path prefixes (tests, quick previews)
-vmastery_edit_url = ""  # e.g. "https://github.com/OWNER/REPO/edit/main/{path}" shows "Edit this note"
+# The repository contributions go to: with it, every note has "Edit this note" and every other symbol
+# "Annotate this symbol", opening the host's web editor (`vmastery site --repo-url/--branch` override).
+vmastery_repo_url = ""  # e.g. "https://github.com/OWNER/REPO"; empty: no edit links
+vmastery_branch = "main"
+vmastery_wiki = False  # set by `vmastery serve --edit`: edit links open the local editor instead

@@ -1,7 +1,9 @@
 """Page history from git: who wrote each note, when it last changed, and the recent changes.
 
 One `git log` over `annotations/` gives everything; the site shows the authors and last change on
-each note and a Recent changes page, like a wiki's history, with git as the only store.
+each note and a Recent changes page, like a wiki's history, with git as the only store. History
+changes only on commit, so the site asks once per build (`changes`) and derives the rest from that
+answer (`histories`).
 """
 from __future__ import annotations
 
@@ -31,7 +33,7 @@ class NoteHistory:
 def changes(root: Path, under: str = "annotations", limit: int | None = None) -> list[Change]:
     """Commits touching `under`, newest first; empty outside a git checkout."""
     command = ["git", "-C", str(root), "log", f"--format={RECORD}%H{UNIT}%aI{UNIT}%an{UNIT}%s",
-               "--name-only", "--no-renames"]
+               "--name-only", "--no-renames", "--relative"]  # paths relative to `root`
     if limit:
         command.append(f"-{limit}")
     try:
@@ -48,8 +50,13 @@ def changes(root: Path, under: str = "annotations", limit: int | None = None) ->
 
 def note_histories(root: Path, under: str = "annotations") -> dict[str, NoteHistory]:
     """Per file under `under`: its authors and its last change."""
+    return histories(changes(root, under))
+
+
+def histories(log: list[Change]) -> dict[str, NoteHistory]:
+    """Per file named in `log` (newest first): its authors and its last change."""
     histories: dict[str, NoteHistory] = {}
-    for change in changes(root, under):
+    for change in log:
         for name in change.files:
             entry = histories.setdefault(name, NoteHistory())
             entry.authors[change.author] += 1

@@ -6,8 +6,9 @@ endpoints:
 - `GET /edit?anchor=ANCHOR` (or `?tour=SLUG`): an editor for the note at the anchor's one path,
   prefilled with the note, or with the `annotate` template when the symbol has none yet;
 - `POST /preview`: the text rendered the way a note is rendered (untrusted Markdown: no HTML);
-- `POST /save`: validates the text exactly as `vmastery check` would, then writes it atomically and
-  rebuilds the site.
+- `POST /save`: validates the text exactly as `vmastery check` would, then writes it atomically,
+  rebuilds the site incrementally (`site_rebuild`) and answers with the URL of the page that shows
+  the note beside its code, for the editor's "See the rebuilt page" link.
 
 Safety: the Host header must name this server (no DNS rebinding); POSTs need this server's Origin,
 a per-process token and a JSON body (so another site's page cannot forge one); only files under
@@ -29,14 +30,16 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import nh3
+import yaml
 from markdown_it import MarkdownIt
 
 from .anchors import AnchorError, resolve
 from .annotations import ANNOTATIONS, TOURS, note_path, note_template
 from .check import check_note_text
+from .markdown import split_front_matter
 from .symbols import SymbolIndex
 
 MAX_BODY = 256 * 1024
@@ -47,6 +50,42 @@ def render_untrusted(text: str) -> str:
     """Markdown from a stranger as safe HTML: raw HTML is escaped by the parser, then nh3 cleans."""
     rendered = MarkdownIt("commonmark", {"html": False}).render(text)
     return nh3.clean(rendered, url_schemes={"http", "https", "mailto"})
+
+
+def page_of(root: Path, rel: str) -> str | None:
+    """The site URL showing the note or tour at `rel`: a note on its source page, at its symbol."""
+    if rel.startswith(f"{ANNOTATIONS}/{TOURS}/"):
+        return "/" + quote(rel.removesuffix(".md")) + ".html"
+    try:
+        front, _, _ = split_front_matter((root / rel).read_text(encoding="utf-8"))
+        anchor = yaml.safe_load(front or "")["anchor"]
+    except (OSError, yaml.YAMLError, TypeError, KeyError):
+        return None
+    return code_url(str(anchor))
+
+
+def code_url(anchor: str) -> str:
+    """The site URL of an anchor's code: its source page, at the symbol."""
+    path, _, qualname = anchor.partition("::")
+    return f"/source/{quote(path)}.html" + (f"#{quote(qualname, safe='.:[]')}" if qualname else "")
+
+
+def site_rebuild(root: Path, out: Path, only: list[str] = ()) -> Rebuild:
+    """The `Wiki.rebuild` of `serve --edit`: an incremental wiki-mode build of `out`, one at a time.
+
+    Saves of different notes may arrive together; Sphinx builds of one folder must not overlap, and
+    the second build would redo the first one's work anyway, so they queue on a lock. A build with
+    content problems still writes its pages (and prints the problems), but gets no link: the page
+    may not show the note yet."""
+    lock = threading.Lock()
+
+    def rebuild(rel: str) -> str | None:
+        from .site.cli import build
+        with lock:
+            status = build(root, out, only=list(only), quiet=True, wiki=True)
+        return page_of(root, rel) if status == 0 else None
+
+    return rebuild
 
 
 def digest(text: str | None) -> str:
@@ -94,7 +133,8 @@ class Wiki:
 
     def save(self, rel: str, text: str, base: str) -> tuple[int, dict]:
         path = self.contained(rel)
-        problems = [p for p in check_note_text(self.root, self.index, rel, text) if p.severity == "error"]
+        found = check_note_text(self.root, self.index, rel, text)
+        problems = [p for p in found if p.severity == "error"]
         if problems:
             return HTTPStatus.UNPROCESSABLE_ENTITY, {"problems": [p.render() for p in problems]}
         with self.lock:
@@ -109,7 +149,9 @@ class Wiki:
                 handle.write(text)
             os.replace(tmp, path)
         page = self.rebuild(rel)
-        return HTTPStatus.OK, {"saved": rel, "base": digest(text), "page": page}
+        # Warnings (drift) do not block a save, as in `vmastery check`; CI's --strict refuses them.
+        warnings = [p.render() for p in found if p.severity != "error"]
+        return HTTPStatus.OK, {"saved": rel, "base": digest(text), "page": page, "warnings": warnings}
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -128,7 +170,8 @@ class Handler(SimpleHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", f"{kind}; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
-        self.send_header("Content-Security-Policy", "default-src 'self'; script-src 'self' 'unsafe-inline'")
+        self.send_header("Content-Security-Policy",
+                         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
         self.wfile.write(data)
@@ -149,8 +192,10 @@ class Handler(SimpleHTTPRequestHandler):
             return self._send(HTTPStatus.BAD_REQUEST, _page("Cannot edit", f"<p>{html.escape(str(error))}</p>"),
                               "text/html")
         current = path.read_text(encoding="utf-8") if path.exists() else None
+        query = parse_qs(url.query)
+        back = code_url(query["anchor"][0]) if "anchor" in query else "/" + rel.removesuffix(".md") + ".html"
         self._send(HTTPStatus.OK, _editor(rel, current if current is not None else template,
-                                          digest(current), self.wiki.token), "text/html")
+                                          digest(current), self.wiki.token, back), "text/html")
 
     def do_POST(self) -> None:
         port = self.server.server_address[1]
@@ -169,8 +214,9 @@ class Handler(SimpleHTTPRequestHandler):
             text, rel = str(payload["text"]), str(payload.get("path", ""))
         except (ValueError, KeyError, UnicodeDecodeError):
             return self._error(HTTPStatus.BAD_REQUEST, "malformed request: expected JSON with 'text'")
-        if self.path == "/preview":
-            return self._send(HTTPStatus.OK, json.dumps({"html": render_untrusted(text)}))
+        if self.path == "/preview":  # the body as the page shows it; the front matter is not prose
+            body = split_front_matter(text)[1]
+            return self._send(HTTPStatus.OK, json.dumps({"html": render_untrusted(body)}))
         if self.path != "/save":
             return self._error(HTTPStatus.NOT_FOUND, "no such endpoint")
         try:
@@ -199,11 +245,12 @@ def _page(title: str, body: str) -> str:
             f"<style>{STYLE}</style></head><body>{body}</body></html>")
 
 
-def _editor(rel: str, text: str, base: str, token: str) -> str:
+def _editor(rel: str, text: str, base: str, token: str, back: str = "/") -> str:
     state = json.dumps({"path": rel, "base": base, "token": token}).replace("<", "\\u003c")
     return _page(f"Edit {rel}", f"""
 <h1>Editing <code>{html.escape(rel)}</code></h1>
-<p class="hint">Markdown; see annotations/README.md. Saving runs the same checks as <code>vmastery check</code>.</p>
+<p class="hint">Markdown; see annotations/README.md. Saving runs the same checks as <code>vmastery check</code>.
+<a href="{html.escape(back, quote=True)}">Back to the page</a></p>
 <div class="panes"><textarea id="text" spellcheck="false">{html.escape(text)}</textarea>
 <div id="preview" class="preview"></div></div>
 <p><button id="save">Save</button> <span id="status" role="status"></span></p>
@@ -227,13 +274,15 @@ function show(problems) {{
 }}
 text.addEventListener("input", () => {{ clearTimeout(window.pending); window.pending = setTimeout(preview, 250); }});
 document.getElementById("save").addEventListener("click", async () => {{
-  const [status, body] = await post("/save", {{text: text.value, path: state.path, base: state.base}});
   const label = document.getElementById("status");
+  label.textContent = "Checking, saving and rebuilding the page...";
+  const [status, body] = await post("/save", {{text: text.value, path: state.path, base: state.base}});
   if (status === 200) {{
-    state.base = body.base; show([]);
+    state.base = body.base; show(body.warnings || []);
     label.textContent = "Saved.";
     if (body.page) {{ const a = document.createElement("a"); a.href = body.page; a.id = "rebuilt";
-      a.textContent = " See the rebuilt page"; label.append(a); }}
+      a.textContent = "See the rebuilt page"; label.append(" ", a); }}
+    else label.textContent = "Saved; the site was not rebuilt cleanly (see the terminal).";
   }} else {{ label.textContent = "Not saved (" + status + ")"; show(body.problems || []); }}
 }});
 preview();

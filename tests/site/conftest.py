@@ -212,3 +212,9 @@ class HtmlPage(HTMLParser):
 def Page():
     """The HTML reader of the site tests (a fixture: test modules here are not importable)."""
     return HtmlPage
+
+
+@pytest.fixture(scope="session")
+def toy_repo_maker():
+    """`make_repo`, for module-scoped fixtures in test modules (they cannot import this file)."""
+    return make_repo

@@ -156,3 +156,22 @@ def test_concurrent_saves_never_lose_an_update(server, index) -> None:
     status, body = call(port, "POST", "/save", {"path": note_path(ANCHOR), "text": texts[1],
                                                   "base": digest(saved)}, wiki.token)
     assert status == 409 and "nothing was written" in body["problems"][0]
+
+
+def test_drift_is_saved_with_a_warning_as_check_does(server, index) -> None:
+    wiki, port, _ = server
+    stale = note_text(index).replace(index.get(ANCHOR).fingerprint, "0123456789ab")
+    status, body = call(port, "POST", "/save", {"path": note_path(ANCHOR), "text": stale, "base": "new"}, wiki.token)
+    assert status == 200 and any("drift" in w for w in body["warnings"])
+
+
+def test_the_rebuilt_page_of_a_note_is_its_symbol_on_its_source_page(tmp_path: Path, index) -> None:
+    from vmastery.wiki import page_of
+
+    rel = note_path(ANCHOR)
+    (tmp_path / rel).parent.mkdir(parents=True)
+    (tmp_path / rel).write_text(note_text(index))
+    assert page_of(tmp_path, rel) == "/source/vllm/v1/core/block_pool.py.html#BlockPool.touch"
+    assert page_of(tmp_path, "annotations/tours/kv-walk.md") == "/annotations/tours/kv-walk.html"
+    (tmp_path / rel).write_text("no front matter\n")
+    assert page_of(tmp_path, rel) is None

@@ -25,20 +25,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", action="append", default=[], metavar="PREFIX",
                         help="source pages only for files under PREFIX (repeatable), e.g. vllm/v1/core")
     parser.add_argument("--clean", action="store_true", help="forget earlier builds and write everything")
-    parser.add_argument("--edit-url", default="",
-                        help="'Edit this note' link template, e.g. https://github.com/O/R/edit/main/{path}")
+    parser.add_argument("--repo-url", default=None, metavar="URL",
+                        help="the repository on its host, e.g. https://github.com/OWNER/REPO: adds 'Edit this note' "
+                             "and 'Annotate this symbol' links to its web editor (default: vmastery_repo_url in "
+                             "site/conf.py; none there, no links)")
+    parser.add_argument("--branch", default=None, help="the branch those links edit (default: main)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
 
 
 def run(args: argparse.Namespace) -> int:
     out = (args.out or args.root / "_build" / "site").resolve()
-    return build(args.root, out, only=args.only, clean=args.clean, quiet=args.quiet, edit_url=args.edit_url)
+    return build(args.root, out, only=args.only, clean=args.clean, quiet=args.quiet, repo_url=args.repo_url,
+                 branch=args.branch)
 
 
 def build(root: Path, out: Path, only: list[str] = (), clean: bool = False, quiet: bool = False,
-          edit_url: str = "") -> int:
+          repo_url: str | None = None, branch: str | None = None, wiki: bool = False) -> int:
+    """Build the site into `out`; 0 built, 1 content problems. `wiki`: edit links lead to `serve --edit`."""
     from sphinx.application import Sphinx
     from sphinx.errors import SphinxError
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
 
     if not (root / "upstream" / "vllm").is_dir():
         raise VmasteryError("upstream/ is missing.\n    fix: run `vmastery fetch` (see UPSTREAM_PIN.md)")
@@ -47,15 +53,18 @@ def build(root: Path, out: Path, only: list[str] = (), clean: bool = False, quie
         for folder in (out, doctrees):
             shutil.rmtree(folder, ignore_errors=True)
     stage_sources(root, stage)
-    app = Sphinx(str(stage), str(SITE), str(out), str(doctrees), "html",
-                 confoverrides={"vmastery_root": str(root), "vmastery_only": list(only),
-                                "vmastery_edit_url": edit_url},
-                 status=None if quiet else sys.stdout, warning=sys.stderr, freshenv=clean, keep_going=True)
-    try:
-        app.build()
-    except SphinxError as error:
-        print(f"vmastery site: {error}", file=sys.stderr)
-        return EXIT_PROBLEMS
+    overrides = {"vmastery_root": str(root), "vmastery_only": list(only), "vmastery_wiki": wiki}
+    overrides |= {k: v for k, v in (("vmastery_repo_url", repo_url), ("vmastery_branch", branch)) if v is not None}
+    # docutils keeps roles and directives in globals: the namespace scopes them to this build, so
+    # `serve --edit`, which builds again after every save, starts each build clean.
+    with patch_docutils(str(SITE)), docutils_namespace():
+        app = Sphinx(str(stage), str(SITE), str(out), str(doctrees), "html", confoverrides=overrides,
+                     status=None if quiet else sys.stdout, warning=sys.stderr, freshenv=clean, keep_going=True)
+        try:
+            app.build()
+        except SphinxError as error:
+            print(f"vmastery site: {error}", file=sys.stderr)
+            return EXIT_PROBLEMS
     if app.statuscode == 0 and not quiet:
         print(f"site: {out / 'index.html'}")
     return EXIT_OK if app.statuscode == 0 else EXIT_PROBLEMS

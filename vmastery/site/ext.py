@@ -4,8 +4,13 @@ Course pages, labs, notes and tours go through MyST like any Sphinx document; th
 files do not: pushing them through docutils would take many minutes, so `pages.py` writes them
 directly from the `html-collect-pages` event (as `sphinx.ext.viewcode` does), coloured by
 `highlight.py`. This module gives the Markdown its meaning: the `{anchor}` role, the `{upstream}`,
-`{step}` and `{line}` directives, the "discussed in" bookkeeping they feed, and the safety layers of
-`safety.py`. `setup()` reads as the table of contents.
+`{step}` and `{line}` directives, the "discussed in" bookkeeping they feed, the edit links and git
+attribution of notes and tours (`links.py`), and the safety layers of `safety.py`. `setup()` reads as
+the table of contents.
+
+Git history is read once per build (`on_builder_inited`); a note or tour page whose attribution, or
+a tour whose steps' annotated/unannotated state, differs from what its page shows is re-read
+(`on_get_outdated`), so an incremental build after a commit or a new note is still correct.
 """
 from __future__ import annotations
 
@@ -23,9 +28,12 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from ..anchors import AnchorError, Target, find_quote, resolve
+from ..annotations import load
+from ..history import changes, histories
 from ..markdown import ROLE_TARGET, scan, split_front_matter
 from ..symbols import SymbolIndex, index_for
 from . import safety
+from .links import Links, attribution_text, history_key
 
 logger = logging.getLogger(__name__)
 LANGUAGE = {".py": "python", ".cu": "cuda", ".cuh": "cuda"}
@@ -34,14 +42,18 @@ LANGUAGE = {".py": "python", ".cu": "cuda", ".cuh": "cuda"}
 def setup(app: Sphinx) -> dict:
     app.add_config_value("vmastery_root", "", "env", types=[str])
     app.add_config_value("vmastery_only", [], "env", types=[list])
-    app.add_config_value("vmastery_edit_url", "", "html", types=[str])  # e.g. https://host/o/r/edit/main/{path}
+    app.add_config_value("vmastery_repo_url", "", "env", types=[str])  # e.g. https://github.com/OWNER/REPO
+    app.add_config_value("vmastery_branch", "main", "env", types=[str])
+    app.add_config_value("vmastery_wiki", False, "env", types=[bool])  # edit links lead to `serve --edit`
     app.add_role("anchor", AnchorRole())
     app.add_role("source-tree", SourceTreeRole())
     app.add_directive("upstream", UpstreamDirective)
     app.add_directive("step", StepDirective)
     app.add_directive("line", LineDirective)
     app.add_directive("vm-notehead", NoteHeadDirective)
+    app.add_directive("vm-tourhead", TourHeadDirective)
     app.connect("builder-inited", on_builder_inited)
+    app.connect("env-get-outdated", on_get_outdated)
     app.connect("source-read", on_source_read)
     app.connect("doctree-read", on_doctree_read)
     app.connect("env-purge-doc", on_purge_doc)
@@ -52,7 +64,7 @@ def setup(app: Sphinx) -> dict:
     app.connect("build-finished", on_build_finished)
     app.add_css_file("vmastery.css")
     app.add_js_file("vmastery.js", loading_method="defer")
-    return {"version": "1", "env_version": 1, "parallel_read_safe": False, "parallel_write_safe": True}
+    return {"version": "1", "env_version": 2, "parallel_read_safe": False, "parallel_write_safe": True}
 
 
 @cache
@@ -69,6 +81,23 @@ def source_uri(docname: str, path: str, qualname: str | None = None) -> str:
     target = f"source/{path}.html"
     uri = posixpath.relpath(target, posixpath.dirname(docname) or ".")
     return uri + (f"#{qualname}" if qualname else "")
+
+
+def _edit_links(env, docname: str, rel: str, anchor: str | None = None, tour: str | None = None) -> nodes.inline:
+    """The edit link and the git attribution of a note or tour, remembered for `on_get_outdated`."""
+    app = env.app
+    box = nodes.inline(classes=["vm-wikihead"])
+    link = app.vm_links.tour(tour) if tour else None
+    if anchor:
+        found = app.vm_links.note(anchor, "", exists=True)
+        link = found[1] if found else None
+    if link:
+        box += nodes.reference("", "Edit this tour" if tour else "Edit this note", refuri=link, classes=["vm-edit"])
+        box += nodes.Text(" · ")
+    history = app.vm_histories.get(rel)
+    env.vm_hist[docname] = history_key(history)
+    box += nodes.inline("", attribution_text(history), classes=["vm-history"])
+    return box
 
 
 def _cite(env, anchor: str) -> None:
@@ -190,7 +219,16 @@ class StepDirective(_CodeDirective):
             self.state.nested_parse(self.content, self.content_offset, caption)
             box += caption
         first, last = (found.symbol.start, found.symbol.end) if found.symbol else (1, 1)
-        box.extend(self.code_nodes(found, first, last))
+        code = self.code_nodes(found, first, last)
+        if found.symbol is not None:  # "Edit this note" / "Annotate this symbol", kept current by on_get_outdated
+            anchor, app = found.symbol.anchor, self.env.app
+            exists = anchor in app.vm_annotated
+            self.env.vm_steps.setdefault(self.env.docname, {})[anchor] = exists
+            link = app.vm_links.note(anchor, found.symbol.fingerprint, exists)
+            if link:
+                code[0] += nodes.Text(" ")
+                code[0] += nodes.reference("", link[0], refuri=link[1], classes=["vm-edit"])
+        box.extend(code)
         return [box]
 
 
@@ -240,6 +278,20 @@ class NoteHeadDirective(SphinxDirective):
         para += nodes.reference("", "", nodes.literal(found.label(), found.label()),
                                 refuri=source_uri(self.env.docname, found.path,
                                                   found.symbol.qualname if found.symbol else None))
+        para += nodes.Text(" · ")
+        para += _edit_links(self.env, self.env.docname, self.env.docname + ".md",
+                            anchor=found.symbol.anchor if found.symbol else None)
+        return [para]
+
+
+class TourHeadDirective(SphinxDirective):
+    """Inserted by `on_source_read` under a tour's title: its edit link and attribution."""
+
+    required_arguments = 1
+
+    def run(self):
+        para = nodes.paragraph(classes=["vm-notehead"])
+        para += _edit_links(self.env, self.env.docname, self.env.docname + ".md", tour=self.arguments[0])
         return [para]
 
 
@@ -247,9 +299,26 @@ def on_builder_inited(app: Sphinx) -> None:
     if not app.config.vmastery_root:
         raise SphinxError("vmastery_root is not set; build with `vmastery site`")
     safety.disable_raw(app.env.settings)
-    for attr in ("vm_cites", "vm_note_anchor", "vm_bad"):
+    for attr in DOC_STATE:
         if not hasattr(app.env, attr):
             setattr(app.env, attr, {})
+    root = Path(app.config.vmastery_root)
+    app.vm_links = Links.of(app.config)
+    app.vm_log = changes(root)  # the one git call of the build
+    app.vm_histories = histories(app.vm_log)
+    app.vm_corpus = load(root)
+    app.vm_annotated = {note.anchor for note in app.vm_corpus.notes}
+
+
+DOC_STATE = ("vm_cites", "vm_note_anchor", "vm_bad", "vm_hist", "vm_steps")  # per-document, kept in the env
+
+
+def on_get_outdated(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """Notes and tours whose attribution changed (a commit), and tours whose steps gained or lost a note."""
+    stale = [d for d, key in env.vm_hist.items() if key != history_key(app.vm_histories.get(d + ".md"))]
+    stale += [d for d, steps in env.vm_steps.items()
+              if any((anchor in app.vm_annotated) != had for anchor, had in steps.items())]
+    return stale
 
 
 def _md_escape(text: str) -> str:
@@ -269,7 +338,10 @@ def on_source_read(app: Sphinx, docname: str, source: list[str]) -> None:
         return  # `vmastery check` reports it; MyST renders what it can
     head = ""
     if docname.startswith("annotations/tours/"):
-        head = f"# {_md_escape(str(meta.get('title') or docname.rsplit('/', 1)[-1]))}\n\n"
+        slug = docname.rsplit("/", 1)[-1]
+        head = f"# {_md_escape(str(meta.get('title') or slug))}\n\n"
+        if re.fullmatch(r"[a-z0-9-]+", slug):  # `check` requires this; anything else gets no edit link
+            head += f"```{{vm-tourhead}} {slug}\n```\n\n"
     elif isinstance(meta.get("anchor"), str):
         anchor = meta["anchor"]
         app.env.vm_note_anchor[docname] = anchor
@@ -284,12 +356,12 @@ def on_doctree_read(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def on_purge_doc(app: Sphinx, env, docname: str) -> None:
-    for attr in ("vm_cites", "vm_note_anchor", "vm_bad"):
+    for attr in DOC_STATE:
         getattr(env, attr, {}).pop(docname, None)
 
 
 def on_merge_info(app: Sphinx, env, docnames, other) -> None:
-    for attr in ("vm_cites", "vm_note_anchor", "vm_bad"):
+    for attr in DOC_STATE:
         getattr(env, attr).update({d: getattr(other, attr)[d] for d in docnames if d in getattr(other, attr)})
 
 

@@ -9,6 +9,9 @@ navigation, search), but the code itself never touches docutils. Three things ke
   whose signature and output are unchanged is not rendered again, which is what makes editing one
   note a seconds-long rebuild;
 - notes are rendered from their already-resolved doctrees, only for pages that are written.
+
+The two wiki pages, Recent changes and Coverage (`wikipages.py`), are written on every build: they
+are two small pages, and Coverage needs the "referenced by" counts gathered here.
 """
 from __future__ import annotations
 
@@ -24,11 +27,11 @@ from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.display import status_iterator
 
-from ..annotations import load
 from ..symbols import SymbolIndex
-from . import render
+from . import render, wikipages
 from .ext import index_of
 from .highlight import Linker, highlight
+from .links import history_key
 
 logger = logging.getLogger(__name__)
 VERSION = "3"  # bump when the page layout changes: every page is written again
@@ -136,7 +139,7 @@ def collect_pages(app: Sphinx):
             if env.vm_note_anchor.get(docname) != anchor:  # a note is shown whole, not as a backlink
                 cited_in[anchor].append(docname)
     titles = {d: env.titles[d].astext() if d in env.titles else d for d in env.all_docs}
-    notes = {n.file[:-3]: n for n in load(root).notes if n.file[:-3] in env.all_docs}
+    notes = {n.file[:-3]: n for n in app.vm_corpus.notes if n.file[:-3] in env.all_docs}
     notes_by_path: dict[str, list] = defaultdict(list)
     for docname, note in notes.items():
         notes_by_path[note.anchor.partition("::")[0]].append((docname, note))
@@ -144,7 +147,7 @@ def collect_pages(app: Sphinx):
 
     static = Path(app.outdir) / "_static"
     _write_if_changed(static / "vm-symbols.js", render.symbols_js(index, files))
-    theme = _digest(VERSION, config.html_theme, config.vmastery_edit_url,
+    theme = _digest(VERSION, config.html_theme, app.vm_links,
                     *(p.read_text() for d in (app.confdir / "_templates", app.confdir / "_static")
                       for p in sorted(Path(d).rglob("*")) if p.is_file()),
                     sorted((d, t) for d, t in titles.items() if not d.startswith(("annotations/vllm", "annotations/csrc"))))
@@ -159,7 +162,8 @@ def collect_pages(app: Sphinx):
         mine = notes_by_path.get(path, [])
         signature = _digest(
             theme, xref[path]["key"],
-            [(d, (root / n.file).read_text(encoding="utf-8", errors="replace")) for d, n in mine],
+            [(d, (root / n.file).read_text(encoding="utf-8", errors="replace"),
+              history_key(app.vm_histories.get(n.file))) for d, n in mine],
             {a: referenced_by.get(a, [])[:200] for a in anchors if a in referenced_by},
             {a: [(d, titles.get(d)) for d in cited_in[a]] for a in anchors if a in cited_in},
             {a: runtime[a] for a in anchors if a in runtime})
@@ -185,6 +189,7 @@ def collect_pages(app: Sphinx):
                        "body": render.directory_html(pagename, directory, listing, listings)}
         manifest[pagename] = signature
         yield pagename, context, "page.html"
+    yield from wikipages.pages(app, index, files, notes, referenced_by, cited_in, titles)
 
 
 def _load_manifest(app: Sphinx) -> dict[str, str]:

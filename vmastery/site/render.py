@@ -18,6 +18,7 @@ from sphinx.application import Sphinx
 
 from ..symbols import Symbol, SymbolIndex
 from . import safety
+from .links import attribution
 
 MAX_REFS = 200
 
@@ -35,7 +36,7 @@ def note_fragments(app: Sphinx, docname: str, pagename: str) -> tuple[str, list[
     doctree = app.env.get_and_resolve_doctree(docname, app.builder)
     for node in list(doctree.findall(nodes.reference)):
         uri = node.get("refuri", "")
-        if uri and not uri.startswith("#") and ":" not in uri.split("/", 1)[0]:
+        if uri and not uri.startswith(("#", "/")) and ":" not in uri.split("/", 1)[0]:
             node["refuri"] = _rel(pagename, posixpath.normpath(posixpath.join(posixpath.dirname(docname), uri)))
     for node in list(doctree.findall(nodes.paragraph)):
         if "vm-notehead" in node["classes"]:
@@ -64,6 +65,7 @@ class SourcePage:
         self.notes, self.referenced_by, self.cited_in, self.titles = notes, referenced_by, cited_in, titles
         self.runtime, self.files = runtime, files
         self.symbols = index.by_file[path]
+        self.annotated = {note.anchor for _, note in notes}
 
     def doc_url(self, docname: str) -> str:
         return _rel(self.pagename, f"{docname}.html")
@@ -129,9 +131,11 @@ class SourcePage:
                         f'{esc(symbol.fingerprint)}: re-read the code, then update the fingerprint">'
                         "drifted: the code changed since this note was written</span>")
         head.append(f'<a class="vm-notelink" href="{esc(self.doc_url(docname))}">note page</a>')
-        edit = self.app.config.vmastery_edit_url
+        links = self.app.vm_links
+        edit = links.note(note.anchor, "", exists=True)
         if edit:
-            head.append(f'<a class="vm-edit" href="{esc(edit.format(path=note.file))}">Edit this note</a>')
+            head.append(links.anchor_html(*edit, "vm-edit"))
+        head.append(attribution(self.app.vm_histories.get(note.file)))
         extra = ""
         if symbol is not None:
             extra = self.backlinks(symbol.anchor)
@@ -155,6 +159,10 @@ class SourcePage:
 
     def badges(self, symbol: Symbol) -> str:
         out = []
+        if symbol.anchor not in self.annotated:
+            link = self.app.vm_links.note(symbol.anchor, symbol.fingerprint, exists=False)
+            if link:
+                out.append(self.app.vm_links.anchor_html(*link, "vm-annotate"))
         cited = self.cited_in.get(symbol.anchor, [])
         if cited:
             out.append(f'<a class="vm-badge vm-disc-badge" href="{esc(self.doc_url(cited[0]))}" '

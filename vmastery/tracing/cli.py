@@ -84,6 +84,9 @@ def drive(out: Path, mode: str, options: dict, level: str, root: Path, site_base
         shutil.rmtree(out / stale, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMASTERY_TRACE")}
+    # The traced layout is vLLM's default one: EngineCore in a process of its own. A caller's
+    # in-process setting (a lab, a notebook) must not silently fold the processes together.
+    env["VLLM_ENABLE_V1_MULTIPROCESSING"] = "1"
     if level != "off":
         env.update({process.ENV_DIR: str(out), process.ENV_LEVEL: level, process.ENV_SITE: site_base,
                     "VMASTERY_ROOT": str(root)})

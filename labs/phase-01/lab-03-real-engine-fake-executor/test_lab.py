@@ -5,12 +5,23 @@ test uses its own prompts and resets the worker's step log.
 """
 import os
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("VLLM_ENABLE_V1_MULTIPROCESSING", "0")
-
 import pytest
 
 _ENGINES = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def in_process_engine():
+    """EngineCore in this process, for these tests only: the setting must not leak into other suites."""
+    saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "VLLM_ENABLE_V1_MULTIPROCESSING")}
+    os.environ.update({"HF_HUB_OFFLINE": "1", "VLLM_ENABLE_V1_MULTIPROCESSING": "0"})
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+    _ENGINES.clear()
 
 
 @pytest.fixture
