@@ -33,6 +33,7 @@ from ..history import changes, histories
 from ..markdown import ROLE_TARGET, scan, split_front_matter
 from ..symbols import SymbolIndex, index_for
 from . import safety
+from .livecode import LiveCode, classes_for
 from .links import Links, attribution_text, history_key
 
 logger = logging.getLogger(__name__)
@@ -177,7 +178,7 @@ class _CodeDirective(SphinxDirective):
                                                   found.symbol.qualname if found.symbol else None))
         block = nodes.literal_block(code, code, language=LANGUAGE.get(Path(found.path).suffix, "cpp"),
                                     linenos=True, highlight_args={"linenostart": first},
-                                    classes=["vm-live-code"])
+                                    classes=classes_for(found.path, first, last))
         return [head, block]
 
 
@@ -369,6 +370,10 @@ def on_page_context(app: Sphinx, pagename: str, templatename: str, context: dict
     """Every page made from project Markdown is sanitised; generated source pages sanitise their notes."""
     if doctree is not None and "body" in context:
         context["body"] = safety.clean(context["body"])
+        if "vm-live-code" in context["body"]:  # after cleaning: this HTML is ours, made from upstream code
+            if getattr(app, "vm_live", None) is None:
+                app.vm_live = LiveCode(index_of(app.env), list(app.config.vmastery_only))
+            context["body"] = app.vm_live.link(pagename, context["body"])
 
 
 def share_navigation(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
