@@ -25,6 +25,8 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
+from .lean import LeanSpan, LeanTracer
+
 ENV_DIR = "VMASTERY_TRACE"  # output directory; tracing is off unless it is set
 ENV_LEVEL = "VMASTERY_TRACE_LEVEL"  # "span" (OTel only) or "fine" (OTel + VizTracer)
 ENV_OTLP = "VMASTERY_TRACE_OTLP"  # optional OTLP/HTTP endpoint, in addition to the file
@@ -79,7 +81,7 @@ class ProcessState:
                                     "process.pid": self.pid})
         self.provider = TracerProvider(resource=resource, sampler=ALWAYS_ON)
         self.provider.add_span_processor(self.buffer)
-        self.tracer = self.provider.get_tracer("vmastery.tracing")
+        self.tracer = LeanTracer(self.buffer.on_end)  # SDK-compatible spans, made cheaply (lean.py)
         self.remote = None
         if self.otlp:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -93,7 +95,8 @@ class ProcessState:
             self.last_flush = time.monotonic()
             tracer = _pause_viztracer() if self.level == "fine" else None  # don't trace the flush
             try:
-                spans = self.buffer.take()
+                spans = [s.readable(self.provider.resource) if isinstance(s, LeanSpan) else s
+                         for s in self.buffer.take()]
                 if spans:
                     _append_otlp_json(self.out / "otel" / f"{self.role}-{self.pid}.jsonl", spans)
                     if self.remote is not None:
