@@ -60,15 +60,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def index_files(index_url: str) -> list[dict]:
+    """Every file the index lists for vllm (filename, url, hashes, yanked), from its JSON simple API (PEP 691)."""
+    request = urllib.request.Request(f"{index_url.rstrip('/')}/vllm/",
+                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.load(response)["files"]
+    except OSError as error:
+        raise VmasteryError(f"cannot reach the package index {index_url}: {error}\n"
+                            "    fix: check the network, or pass a local sdist with --tarball") from None
+
+
 def sdist_url(pin: Pin) -> str:
-    """Ask the index's JSON simple API (PEP 691) where the pinned sdist lives."""
-    request = urllib.request.Request(
-        f"{pin.index_url.rstrip('/')}/vllm/",
-        headers={"Accept": "application/vnd.pypi.simple.v1+json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        files = json.load(response)["files"]
-    for entry in files:
+    """Where the index says the pinned sdist lives."""
+    for entry in index_files(pin.index_url):
         if entry["filename"] == pin.sdist:
             return entry["url"]
     raise VmasteryError(f"the index {pin.index_url} does not list {pin.sdist}")

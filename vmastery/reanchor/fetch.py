@@ -8,30 +8,16 @@ half-unpacked tree never looks complete.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import tempfile
-import urllib.request
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from ..errors import VmasteryError
-from ..pin import download, read_pin, sha256_file, unpack
+from ..pin import download, index_files, read_pin, sha256_file, unpack
 
 DONE = ".reanchor-sdist-sha256"  # written last inside a finished tree: its presence means "complete"
-
-
-def index_files(index_url: str) -> list[dict]:
-    """Every file the index lists for vllm: filename, url, hashes, yanked."""
-    request = urllib.request.Request(f"{index_url.rstrip('/')}/vllm/",
-                                     headers={"Accept": "application/vnd.pypi.simple.v1+json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.load(response)["files"]
-    except OSError as error:
-        raise VmasteryError(f"cannot reach the package index {index_url}: {error}\n"
-                            "    fix: check the network, or pass a local tree with --to-tree") from None
 
 
 def _sdists(files: list[dict]) -> dict[Version, dict]:
