@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from functools import cache
 from pathlib import Path
 
 import yaml
@@ -31,10 +30,10 @@ from ..anchors import AnchorError, Target, find_quote, resolve
 from ..annotations import load
 from ..history import changes, histories
 from ..markdown import ROLE_TARGET, scan, split_front_matter
-from ..symbols import SymbolIndex, index_for
 from . import safety
-from .livecode import LiveCode, classes_for
 from .links import Links, attribution_text, history_key
+from .livecode import LiveCode, classes_for
+from .paths import index_of, source_uri
 
 logger = logging.getLogger(__name__)
 LANGUAGE = {".py": "python", ".cu": "cuda", ".cuh": "cuda"}
@@ -66,22 +65,6 @@ def setup(app: Sphinx) -> dict:
     app.add_css_file("vmastery.css")
     app.add_js_file("vmastery.js", loading_method="defer")
     return {"version": "1", "env_version": 2, "parallel_read_safe": False, "parallel_write_safe": True}
-
-
-@cache
-def _index(root: str) -> SymbolIndex:
-    return index_for(Path(root), progress=False)
-
-
-def index_of(env) -> SymbolIndex:
-    return _index(env.config.vmastery_root)
-
-
-def source_uri(docname: str, path: str, qualname: str | None = None) -> str:
-    """The URL of a file's source page (and symbol), relative to the page of `docname`."""
-    target = f"source/{path}.html"
-    uri = posixpath.relpath(target, posixpath.dirname(docname) or ".")
-    return uri + (f"#{qualname}" if qualname else "")
 
 
 def _edit_links(env, docname: str, rel: str, anchor: str | None = None, tour: str | None = None) -> nodes.inline:

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from ..symbols import SymbolIndex
 from .highlight import Linker, highlight
+from .paths import selected
 
 BLOCK = re.compile(r'(<div class="[^"]*\bvm-live-code\b[^"]*">\s*<div class="highlight"><pre>)(.*?)(</pre>)', re.S)
 TAG = re.compile(r"\bvm-f-([0-9a-f]{12})\b.*?\bvm-r-(\d+)-(\d+)\b|\bvm-r-(\d+)-(\d+)\b.*?\bvm-f-([0-9a-f]{12})\b")
@@ -35,9 +36,6 @@ class LiveCode:
     """Per build: the index, one shared import resolver, and coloured files memoised by path."""
 
     def __init__(self, index: SymbolIndex, only: list[str]):
-        from .pages import selected  # pages imports the extension module, which imports this one
-
-        self.selected = selected
         self.index, self.only = index, only
         self.linker = Linker(index)
         self.by_tag = {file_tag(p): p for p in index.by_file}
@@ -45,7 +43,7 @@ class LiveCode:
 
     def _colour(self, path: str) -> tuple[str, ...]:
         def page_of(target: str) -> str | None:  # root-relative; rebased per page in `link`
-            return f"source/{target}.html" if self.selected(target, self.only) else None
+            return f"source/{target}.html" if selected(target, self.only) else None
 
         return tuple(highlight(self.index, self.linker, path, page_of).lines)
 
@@ -64,7 +62,7 @@ class LiveCode:
             digest = tag.group(1) or tag.group(6)
             first, last = int(tag.group(2) or tag.group(4)), int(tag.group(3) or tag.group(5))
             path = self.by_tag.get(digest)
-            if path is None or not self.selected(path, self.only):
+            if path is None or not selected(path, self.only):
                 return match.group(0)
             lines = self._lines(path)[first - 1:last]
             own_page = f"source/{path}.html"

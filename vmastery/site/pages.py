@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import posixpath
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -29,9 +28,9 @@ from sphinx.util.display import status_iterator
 
 from ..symbols import SymbolIndex
 from . import render, wikipages
-from .ext import index_of
 from .highlight import Linker, highlight
 from .links import history_key
+from .paths import index_of, page_url, selected
 
 logger = logging.getLogger(__name__)
 VERSION = "3"  # bump when the page layout changes: every page is written again
@@ -39,16 +38,8 @@ MANIFEST = ".vmastery-pages.json"
 _WORK: dict = {}  # what forked highlight workers inherit
 
 
-def selected(path: str, only: list[str]) -> bool:
-    return not only or any(path == p or path.startswith(p.rstrip("/") + "/") for p in only)
-
-
 def _digest(*parts) -> str:
     return hashlib.blake2b(json.dumps(parts, sort_keys=True, default=str).encode(), digest_size=10).hexdigest()
-
-
-def page_url(from_page: str, to_page: str) -> str:
-    return posixpath.relpath(f"{to_page}.html", posixpath.dirname(from_page) or ".")
 
 
 def _highlight_one(path: str) -> tuple[str, list]:
