@@ -20,7 +20,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
-from .similarity import PROSE, base_name, parent_anchor
+from .similarity import PROSE, parent_anchor
 
 if TYPE_CHECKING:
     from .match import Matcher
@@ -50,8 +50,6 @@ def class_bases(code: str) -> list[str]:
 
 def split_classes(m: Matcher, lost: list[Symbol]) -> None:
     """An orphaned class whose members reappear, by name, across a new base class and its subclasses."""
-    from .match import Decision
-
     for old in lost:
         d = m.decisions.get(old.anchor)
         if d is None or d.state != "orphaned" or old.kind != "class":
@@ -76,7 +74,7 @@ def split_classes(m: Matcher, lost: list[Symbol]) -> None:
         sim = m.sim(old, m.new.by_anchor[base])
         m.claim(old, base, sim, round(len(covered) / max(len(members), 1), 3),
                 [f"split: {len(covered)} of {len(members)} members reappear in {short_name(base)} "
-                 f"and its subclasses {', '.join(sorted(variants))}", f"code similarity {sim:.2f}"], Decision)
+                 f"and its subclasses {', '.join(sorted(variants))}", f"code similarity {sim:.2f}"])
 
 
 def short_name(anchor: str) -> str:
@@ -90,8 +88,6 @@ def classes_follow_members(m: Matcher, lost: list[Symbol]) -> None:
     by one; when most of them agree on a destination that no one else claimed, that is strong
     evidence for the class too.
     """
-    from .match import Decision
-
     for old in lost:
         decision = m.decisions[old.anchor]
         if decision.state != "orphaned" or old.kind not in {"class", "struct"}:
@@ -108,10 +104,6 @@ def classes_follow_members(m: Matcher, lost: list[Symbol]) -> None:
         total = sum(1 for s in m.old.by_file[old.path] if parent_anchor(s.anchor) == old.anchor)
         if count >= 2 and count * 2 > total and target not in m.claimed and target not in m.old.by_anchor \
                 and target in m.new.by_anchor:
-            m.claimed.add(target)
-            new = m.new.by_anchor[target]
-            sim = m.sim(old, new)
-            state = "moved" if base_name(old) == base_name(new) else "renamed"
-            m.decisions[old.anchor] = Decision(
-                old.anchor, state, target, similarity=round(sim, 3), confidence=round(count / total, 3),
-                evidence=[f"{count} of {total} members went there", f"code similarity {sim:.2f}"])
+            sim = m.sim(old, m.new.by_anchor[target])
+            m.claim(old, target, sim, count / total,
+                    [f"{count} of {total} members went there", f"code similarity {sim:.2f}"])

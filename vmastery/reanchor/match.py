@@ -271,7 +271,7 @@ class Matcher:
             self._tokens[key] = identifiers(index.code(symbol))  # type: ignore[assignment]
         return self._tokens[key]  # type: ignore[return-value]
 
-    def claim(self, old: Symbol, anchor: str, sim: float, confidence: float, evidence: list[str], decision=None) -> None:
+    def claim(self, old: Symbol, anchor: str, sim: float, confidence: float, evidence: list[str]) -> None:
         """Record `old` -> `anchor` as a relocation found by a later pass (see evidence.py)."""
         self.claimed.add(anchor)
         state = "moved" if base_name(old) == base_name(self.new.by_anchor[anchor]) else "renamed"

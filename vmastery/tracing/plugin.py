@@ -165,18 +165,24 @@ def _wrap(original, point: Tracepoint, simulated: bool):
         if after is not None:
             after(state, obj, get, result)
 
+    def begin(obj, args, kwargs):
+        """(state, span, token, args, kwargs) for a traced call; None keeps tracing out of this one."""
+        try:
+            state = process.current()
+            span, token = start(state, obj, args, kwargs)
+            if point.link == "root":
+                args, kwargs = linkage.open_root(state, span, names, args, kwargs)
+            return state, span, token, args, kwargs
+        except Exception:
+            return None
+
     if inspect.iscoroutinefunction(original):
         @functools.wraps(original)
         async def traced(self, *args, **kwargs):
-            if not process.ENABLED:
+            opened = begin(self, args, kwargs) if process.ENABLED else None
+            if opened is None:
                 return await original(self, *args, **kwargs)
-            try:
-                state = process.current()
-                span, token = start(state, self, args, kwargs)
-                if point.link == "root":
-                    args, kwargs = linkage.open_root(state, span, names, args, kwargs)
-            except Exception:
-                return await original(self, *args, **kwargs)
+            state, span, token, args, kwargs = opened
             try:
                 result = await original(self, *args, **kwargs)
             except BaseException as error:
@@ -187,15 +193,10 @@ def _wrap(original, point: Tracepoint, simulated: bool):
     else:
         @functools.wraps(original)
         def traced(self, *args, **kwargs):
-            if not process.ENABLED:
+            opened = begin(self, args, kwargs) if process.ENABLED else None
+            if opened is None:
                 return original(self, *args, **kwargs)
-            try:
-                state = process.current()
-                span, token = start(state, self, args, kwargs)
-                if point.link == "root":
-                    args, kwargs = linkage.open_root(state, span, names, args, kwargs)
-            except Exception:
-                return original(self, *args, **kwargs)
+            state, span, token, args, kwargs = opened
             try:
                 result = original(self, *args, **kwargs)
             except BaseException as error:
