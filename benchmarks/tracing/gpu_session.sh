@@ -24,6 +24,6 @@ tar -C "$B" -cJf "$OUT/reference.tar.xz" reference
 ls -la "$OUT"
 
 # 2. Overhead, interleaved, one engine, same prompts; also the greedy token-identity check.
-timeout 330 python3 benchmarks/tracing/overhead.py "$B/x/model" "$B/bench" --rounds 5 --requests 1024 2>&1 | tee "$OUT/bench/overhead.log" | grep -v "^INFO\|^(EngineCore" | tail -40
+timeout 330 python3 benchmarks/tracing/overhead.py "$B/bench" --model "$B/x/model" --rounds 5 --requests 1024 2>&1 | tee "$OUT/bench/overhead.log" | grep -v "^INFO\|^(EngineCore" | tail -40
 cp "$B/bench/overhead.json" "$OUT/bench/" 2>/dev/null
 echo done

@@ -1,96 +1,188 @@
 """Tracing overhead on one engine: throughput with tracing off / OTel spans / OTel + VizTracer.
 
-All three levels run in ONE process on ONE engine, interleaved (the order rotates every round), on
-the same prompts, so engine start-up, GPU clocks and memory layout are shared and drift spreads
-over all levels. vLLM runs in-process (VLLM_ENABLE_V1_MULTIPROCESSING=0) so that a single switch
-(`vmastery.tracing.process.set_level`) reaches the front-end, EngineCore and the worker at once;
-"off" leaves the wrappers installed but inert (one global read per traced call). Sampling is
-greedy, so every round must also produce exactly the same tokens: that is the "tracing changes
-nothing" check. Usage (on the GPU box, see gpu_session.sh):
+All levels run in ONE process on ONE engine, interleaved (the order rotates every round), on the
+same prompts, so engine start-up, GPU clocks and memory layout are shared and drift spreads over
+all levels. vLLM runs in-process (VLLM_ENABLE_V1_MULTIPROCESSING=0) so that a single switch
+(`vmastery.tracing.process.set_level`) reaches the front-end, EngineCore and the worker at once.
+That is also the worst case for tracing: front-end, scheduler and worker share one thread, so
+every microsecond the wrappers take is a microsecond the GPU may wait.
 
-    python benchmarks/tracing/overhead.py MODEL_DIR OUT_DIR [--rounds 3] [--requests 256]
+Three figures per level, from the same rounds:
+- cost from medians: 1 - median(level tok/s) / median(off tok/s);
+- paired cost: each round runs every level back to back, so level/off of the same round cancels
+  slow drift; the median of those ratios, with a bootstrap 95 % interval;
+- own cost: the time the wrappers clocked themselves (`ProcessState.costs`) over the round's wall
+  time: the direct CPU cost, free of run-to-run noise (indirect costs such as cache misses are not
+  in it; the throughput figures catch those).
+Every round also records engine steps and Python GC pauses, the usual suspects when rounds differ.
+Sampling is greedy, so every round must produce exactly the same tokens ("tracing changes nothing").
+
+    python benchmarks/tracing/overhead.py OUT --model DIR [--shape 8b] [--rounds 15] [--requests 256]
+    python benchmarks/tracing/overhead.py OUT --cpu        # simulated executor: a CPU-side indicator
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import time
 from pathlib import Path
 
 LEVELS = ["off", "span", "fine"]
+# Llama shapes for --shape: the bundle's small model, and the layer sizes of an 8B model.
+SHAPES = {"8b": {"hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
+                 "num_attention_heads": 32, "num_key_value_heads": 8}}
+
+
+def reshaped(model: Path, shape: str, out: Path) -> Path:
+    """A copy of a local model directory whose config has another shape (weights are dummy)."""
+    if shape not in SHAPES:
+        return model
+    target = out / f"model-{shape}"
+    shutil.copytree(model, target, dirs_exist_ok=True)
+    config = json.loads((target / "config.json").read_text())
+    config.update(SHAPES[shape])
+    (target / "config.json").write_text(json.dumps(config, indent=1))
+    return target
+
+
+def engine_args(args, out: Path):
+    from vllm import EngineArgs
+
+    if args.cpu:
+        from vmastery.tracing.drive import Workload, cpu_engine_args
+        return cpu_engine_args(out, Workload(requests=args.requests, max_num_seqs=256, budget=8192,
+                                             kv_blocks=8192, max_tokens=args.max_tokens))
+    model = reshaped(Path(args.model), args.shape, out)
+    return EngineArgs(model=str(model), load_format="dummy", max_num_seqs=256, max_num_batched_tokens=8192,
+                      enable_prefix_caching=False, gpu_memory_utilization=0.6, seed=0, dtype="bfloat16")
+
+
+def bootstrap_median(values: list[float], rng: random.Random, n: int = 2000) -> tuple[float, float]:
+    """95 % percentile-bootstrap interval of the median."""
+    medians = sorted(statistics.median(rng.choices(values, k=len(values))) for _ in range(n))
+    return medians[int(0.025 * n)], medians[int(0.975 * n) - 1]
+
+
+class GcClock:
+    """Counts Python GC collections and their pause time, through gc.callbacks."""
+
+    def __init__(self) -> None:
+        self.pauses, self.count, self._start = 0.0, 0, 0.0
+        gc.callbacks.append(self)
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.pauses += time.perf_counter() - self._start
+            self.count += 1
+
+    def take(self) -> tuple[int, float]:
+        out, self.pauses, self.count = (self.count, self.pauses), 0.0, 0
+        return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("model")
     parser.add_argument("out", type=Path)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--model", help="local model directory (config + tokenizer; weights are dummy)")
+    parser.add_argument("--shape", choices=["bundle", *SHAPES], default="bundle")
+    parser.add_argument("--cpu", action="store_true", help="simulated executor instead of a GPU model")
+    parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--requests", type=int, default=256)
     parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--eager", action="store_true")
+    parser.add_argument("--levels", default=",".join(LEVELS))
     args = parser.parse_args()
+    if not args.cpu and not args.model:
+        parser.error("give --model DIR (GPU) or --cpu")
+    levels = args.levels.split(",")
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
     os.environ["VMASTERY_TRACE"] = str(args.out / "trace")  # the plugin installs at vLLM's first import
-    os.environ["VMASTERY_TRACE_LEVEL"] = "fine"
-    from vllm import LLM, SamplingParams
-    from vllm.inputs import TokensPrompt
+    os.environ["VMASTERY_TRACE_LEVEL"] = "fine" if "fine" in levels else "span"
+    from vllm import SamplingParams
+    from vllm.v1.engine.llm_engine import LLMEngine
 
     from vmastery.tracing import process
 
-    # Spans are exported when a process goes idle, which inside generate() would land in the timed
-    # region; here export is done after each round and timed on its own (export_s).
-    process.AUTO_FLUSH = False
-
+    process.AUTO_FLUSH = False  # export after each round, timed on its own (export_s)
+    engine = LLMEngine.from_engine_args(engine_args(args, args.out))
     rng = random.Random(0)
-    prompts = [TokensPrompt(prompt_token_ids=[rng.randrange(10, 8000) for _ in range(rng.randrange(64, 512))])
-               for _ in range(args.requests)]
+    prompts = [[rng.randrange(10, 8000) for _ in range(rng.randrange(64, 512))] for _ in range(args.requests)]
     params = SamplingParams(max_tokens=args.max_tokens, temperature=0.0, ignore_eos=True)
-    llm = LLM(model=args.model, load_format="dummy", max_num_seqs=256, max_num_batched_tokens=8192,
-              enable_prefix_caching=False, gpu_memory_utilization=0.6, seed=0, enforce_eager=args.eager)
+    gc_clock = GcClock()
 
-    def once(level: str) -> tuple[float, float, list[list[int]]]:
+    def once(level: str, tag: str) -> dict:
+        gc.collect()  # every round starts from the same heap, whatever the last one left behind
         process.set_level(level)
+        state = process.current()
+        cost0 = state.cost_ns
+        gc_clock.take()
         start = time.perf_counter()
-        outputs = llm.generate(prompts, params, use_tqdm=False)
+        for i, prompt in enumerate(prompts):
+            engine.add_request(f"{tag}-{i}", {"prompt_token_ids": prompt}, params)
+        tokens, steps = {}, 0
+        while engine.has_unfinished_requests():
+            for output in engine.step():
+                if output.finished:
+                    tokens[output.request_id] = list(output.outputs[0].token_ids)
+            steps += 1
         elapsed = time.perf_counter() - start
+        collections, gc_s = gc_clock.take()
         process.set_level("off")
+        own_ms = (state.cost_ns - cost0) / 1e6
         start = time.perf_counter()
         if level != "off":
-            process.current().flush("benchmark round")
-        export = time.perf_counter() - start
-        tokens = [list(o.outputs[0].token_ids) for o in outputs]
-        return sum(map(len, tokens)) / elapsed, export, tokens
+            state.flush("benchmark round")
+        ordered = [tokens[f"{tag}-{i}"] for i in range(len(prompts))]
+        return {"level": level, "tokens_per_s": round(sum(map(len, ordered)) / elapsed, 1),
+                "elapsed_s": round(elapsed, 4), "steps": steps, "own_cost_ms": round(own_ms, 2),
+                "gc_collections": collections, "gc_pause_ms": round(gc_s * 1e3, 2),
+                "export_s": round(time.perf_counter() - start, 3), "tokens": ordered}
 
-    once("off")  # warm-up: allocator, caches, first-call costs
-    results: dict[str, list[float]] = {level: [] for level in LEVELS}
-    reference = None
-    identical = {level: 0 for level in LEVELS}
+    reference = once("off", "warmup")["tokens"]  # warm-up: allocator, caches, first-call costs
     rows = []
     for r in range(args.rounds):
-        order = LEVELS[r % 3:] + LEVELS[:r % 3]
-        for level in order:
-            tps, export, tokens = once(level)
-            reference = reference or tokens
-            identical[level] += tokens == reference
-            results[level].append(tps)
-            rows.append({"round": r, "level": level, "tokens_per_s": round(tps, 1), "export_s": round(export, 3), "same_tokens": tokens == reference})
+        for level in levels[r % len(levels):] + levels[:r % len(levels)]:
+            row = once(level, f"r{r}{level}")
+            row["same_tokens"] = row.pop("tokens") == reference
+            rows.append({"round": r, **row})
             print(json.dumps(rows[-1]), flush=True)
-    base = statistics.median(results["off"])
-    summary = {level: {"median_tokens_per_s": round(statistics.median(v), 1),
-                       "cost_pct": round(100 * (1 - statistics.median(v) / base), 2),
-                       "rounds": [round(x, 1) for x in v], "token_identical_rounds": identical[level]}
-               for level, v in results.items()}
-    result = {"workload": {"requests": args.requests, "max_tokens": args.max_tokens, "greedy": True,
-                           "eager": args.eager, "in_process": True, "rounds": args.rounds},
-              "summary": summary, "rows": rows}
+    result = {"workload": {"cpu": args.cpu, "shape": args.shape, "requests": args.requests,
+                           "max_tokens": args.max_tokens, "greedy": True, "in_process": True,
+                           "rounds": args.rounds},
+              "summary": summarise(rows, levels), "rows": rows}
     (args.out / "overhead.json").write_text(json.dumps(result, indent=1))
-    print(json.dumps(summary, indent=1))
-    return 0 if all(v == args.rounds for v in identical.values()) else 1
+    print(json.dumps(result["summary"], indent=1))
+    return 0 if all(r["same_tokens"] for r in rows) else 1
+
+
+def summarise(rows: list[dict], levels: list[str]) -> dict:
+    rng = random.Random(0)
+    by_level = {level: [r for r in rows if r["level"] == level] for level in levels}
+    off = {r["round"]: r["tokens_per_s"] for r in by_level["off"]}
+    base = statistics.median(off.values())
+    summary = {}
+    for level, rs in by_level.items():
+        tps = [r["tokens_per_s"] for r in rs]
+        entry = {"median_tokens_per_s": statistics.median(tps), "min": min(tps), "max": max(tps),
+                 "cost_pct_from_medians": round(100 * (1 - statistics.median(tps) / base), 2),
+                 "own_cost_pct_median": round(statistics.median(100 * r["own_cost_ms"] / 1e3 / r["elapsed_s"]
+                                                                for r in rs), 3),
+                 "token_identical_rounds": f"{sum(r['same_tokens'] for r in rs)}/{len(rs)}"}
+        if level != "off":
+            costs = [100 * (1 - r["tokens_per_s"] / off[r["round"]]) for r in rs]
+            low, high = bootstrap_median(costs, rng)
+            entry.update(paired_cost_pct_median=round(statistics.median(costs), 2),
+                         paired_cost_pct_ci95=[round(low, 2), round(high, 2)])
+        summary[level] = entry
+    return summary
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ assertions read the files the processes wrote, as a user would.
 """
 import gzip
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -116,6 +117,10 @@ def test_merged_trace_is_on_one_clock_and_anchored(traced):
     assert any(e.get("ph") == "s" for e in data["traceEvents"])  # cross-process flow arrows
     text = (out / "summary.txt").read_text()
     assert "SIMULATED executor: no model runs" in text and SCHEDULE in text
+    # Each traced process reports what its wrappers cost (front-end and EngineCore here).
+    costs = re.findall(r"tracing's own cost in (\S+) .*: (\d+) traced calls, ([\d.]+) ms", text)
+    assert {"frontend", "EngineCore"} <= {c[0] for c in costs}, text[:2000]
+    assert all(int(calls) > 0 and float(ms) > 0 for _, calls, ms in costs)
 
 
 def test_tracing_changes_no_output(traced, tmp_path):

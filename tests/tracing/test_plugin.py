@@ -48,10 +48,12 @@ def test_wrapper_returns_and_raises_exactly_what_the_call_does(state):
     with pytest.raises(ValueError, match="vLLM's own error"):
         traced(Engine(), "boom")
     spans = state.buffer.take()
-    assert [s.status.status_code.name for s in spans] == ["UNSET", "ERROR"]
+    readable = [s.readable(state.provider.resource) for s in spans]  # what the exporters get
+    assert [s.status.status_code.name for s in readable] == ["UNSET", "ERROR"]
+    assert readable[1].events[0].attributes["exception.type"] == "ValueError"
     assert spans[0].attributes["vllm.num_outputs"] == 1
     assert spans[0].attributes["vmastery.link"] == "https://s/source/vllm/x.py.html#Engine.step"
-    state.buffer.spans = spans
+    state.buffer.spans.extend(spans)
     state.flush()
     line = json.loads((state.out / "otel" / f"{state.role}-{state.pid}.jsonl").read_text())
     span = line["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
@@ -85,3 +87,34 @@ def test_missing_symbol_warns_and_the_rest_still_trace(caplog):
         plugin._patch_module(module, [("Engine.gone", missing, False), ("Engine.step", present, False)])
     assert "Engine.gone" in caplog.text and "not found" in caplog.text
     assert getattr(module.Engine.step, plugin.MARK) == present.anchor
+
+
+def test_traceparent_round_trips_through_the_otel_propagator():
+    """Our hand-rolled W3C header must read and write exactly as OpenTelemetry's propagator does."""
+    from opentelemetry import trace
+    from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+    from vmastery.tracing.lean import parse_traceparent, traceparent
+
+    ids = (0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331)
+    ctx = trace.get_current_span(TraceContextTextMapPropagator().extract(traceparent(ids))).get_span_context()
+    assert (ctx.trace_id, ctx.span_id, ctx.trace_flags.sampled) == (*ids, True)
+    assert parse_traceparent({"traceparent": "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}) == ids
+    assert parse_traceparent({"traceparent": "01-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-x"}) == ids
+    for bad in ["", "00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01",  # upper case
+                "ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",  # forbidden version
+                "00-00000000000000000000000000000000-b7ad6b7169203331-01",  # zero trace id
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-extra",  # v00 has 4 fields
+                "00-0af7651916cd43dd8448eb211c80319c-b7ad6b716920333-01"]:
+        assert parse_traceparent({"traceparent": bad}) is None, bad
+    assert parse_traceparent(None) is None and parse_traceparent({}) is None
+
+
+def test_wrappers_clock_their_own_cost(state):
+    traced = plugin._wrap(Engine.step, _point(), simulated=False)
+    for _ in range(10):
+        traced(Engine())
+    assert state.traced_calls == 10 and state.cost_ns > 0
+    state.flush()
+    record = json.loads((state.out / "cost" / f"{state.role}-{state.pid}.json").read_text())
+    assert record["traced_calls"] == 10 and record["cost_ns"] == state.cost_ns

@@ -52,7 +52,7 @@ def batch(obj, get: Getter, result) -> dict:
     if out is None:
         return {}
     per_request = out.num_scheduled_tokens.values()
-    chunks = sum(1 for n in per_request if n > 1)  # prompt chunks (or spec-decode runs)
+    chunks = len(per_request) - list(per_request).count(1)  # prompt chunks (or spec-decode runs)
     return {"vllm.batch.requests": len(out.num_scheduled_tokens),
             "vllm.batch.new": len(out.scheduled_new_reqs),
             "vllm.batch.resumed": len(out.scheduled_cached_reqs.resumed_req_ids),
@@ -87,13 +87,18 @@ def request_ids(obj, get: Getter, result) -> dict:
     return {} if out is None else {"vllm.request_ids": list(islice(out.num_scheduled_tokens, 64))}
 
 
+def finished(outputs) -> list:
+    """The outputs that end their request (`finish_reason` is an IntEnum whose STOP is 0)."""
+    return [o for o in outputs if o.finish_reason is not None]
+
+
 def finished_requests(obj, get: Getter, result) -> dict:
     outputs = get("engine_core_outputs")
-    if outputs is None and isinstance(result, dict):  # Scheduler.update_from_output: {client: outputs}
-        outputs = [o for batch_ in result.values() for o in batch_.outputs]
-    if outputs is None:
-        return {}
-    return {"vllm.finished_requests": sum(1 for o in outputs if o.finish_reason is not None)}
+    if outputs is not None:
+        return {"vllm.finished_requests": len(finished(outputs))}
+    if isinstance(result, dict):  # Scheduler.update_from_output: {client: EngineCoreOutputs}
+        return {"vllm.finished_requests": sum(len(finished(b.outputs)) for b in result.values())}
+    return {}
 
 
 def num_outputs(obj, get: Getter, result) -> dict:
@@ -109,7 +114,7 @@ def sampled_tokens(obj, get: Getter, result) -> dict:
     sampled = getattr(result, "sampled_token_ids", None)
     if sampled is None:
         return {}
-    return {"vllm.sampled_tokens": sum(len(t) for t in sampled)}
+    return {"vllm.sampled_tokens": sum(map(len, sampled))}
 
 
 def rank(obj, get: Getter, result) -> dict:

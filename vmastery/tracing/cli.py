@@ -80,7 +80,7 @@ def _has_gpu() -> bool:
 def drive(out: Path, mode: str, options: dict, level: str, root: Path, site_base: str,
           otlp: str | None) -> int:
     """Run the workload in a child process with tracing env set; its output goes to vllm.log too."""
-    for stale in ("otel", "viz"):
+    for stale in ("otel", "viz", "cost"):
         shutil.rmtree(out / stale, ignore_errors=True)
     out.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("VMASTERY_TRACE")}
@@ -121,6 +121,7 @@ def report(out: Path, root: Path, points, site_base: str) -> dict:
               f"requests {run_info.get('requests', '?')}, generated tokens {run_info.get('generated_tokens', '?')}, "
               f"front-end steps {run_info.get('frontend_steps', '?')}, spans {len(trace.spans)}, "
               f"VizTracer windows {len(trace.viz)}"]
+    header += summary.own_cost([json.loads(f.read_text()) for f in sorted((out / "cost").glob("*.json"))])
     _write(out / "summary.txt", summary.render(table, steps, header))
     _write(out / "summary.json", json.dumps(table, indent=1, sort_keys=True) + "\n")
     _write(out / "steps.json", json.dumps(steps, indent=1) + "\n")

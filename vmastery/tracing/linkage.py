@@ -13,14 +13,12 @@ request) and back on each output; we reuse that channel instead of inventing one
 """
 from __future__ import annotations
 
-from opentelemetry import trace
-
 from . import process
-from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from .attributes import finished
+from .lean import CURRENT, Ids, parse_traceparent, traceparent
 
 CARRIED = "vmastery_trace"  # attribute set on SchedulerOutput objects
 MAX_LINKS = 64
-_propagator = TraceContextTextMapPropagator()
 
 
 def _bound(names, args, kwargs, name):
@@ -30,37 +28,34 @@ def _bound(names, args, kwargs, name):
     return args[i] if 0 <= i < len(args) else None
 
 
-def _request_context(state, request):
-    """The Context of a request, parsed once from its trace_headers and cached by request id."""
+def _request_ids(state, request) -> Ids | None:
+    """The root span of a request, parsed once from its trace_headers and cached by request id."""
     rid = request.request_id
-    ctx = state.contexts.get(rid)
-    if ctx is None:
-        ctx = _propagator.extract(request.trace_headers or {})
+    ids = state.contexts.get(rid)
+    if ids is None:
+        ids = parse_traceparent(request.trace_headers)
         if len(state.contexts) > 8192:
             state.contexts.clear()
-        state.contexts[rid] = ctx
-    return ctx
+        state.contexts[rid] = ids
+    return ids
 
 
-def parent_context(link, state, obj, names, args, kwargs):
+def parent_context(link, state, obj, names, args, kwargs) -> Ids | None:
     """The parent of a new span, or None for 'whatever span is current in this thread'."""
     if link == "root":
-        headers = _bound(names, args, kwargs, "trace_headers")
-        outer = _propagator.extract(headers) if headers else None  # a caller's own trace, kept
-        root = state.tracer.start_span("request", context=outer)
+        outer = parse_traceparent(_bound(names, args, kwargs, "trace_headers"))  # a caller's own trace, kept
+        root = state.tracer.start_span("request", parent=outer)
         state.pending_root = root
-        return trace.set_span_in_context(root)
+        return root.ids
     if link == "request":
         request = _bound(names, args, kwargs, "request")
         if request is not None and getattr(request, "trace_headers", None):
-            return _request_context(state, request)
+            return _request_ids(state, request)
         return None
     if link == "step":
-        if trace.get_current_span().is_recording():
+        if CURRENT.get() is not None:
             return None  # same process as EngineCore (one GPU): nest under the current step
-        out = _bound(names, args, kwargs, "scheduler_output")
-        carried = getattr(out, CARRIED, None)
-        return _propagator.extract(carried) if carried else None
+        return parse_traceparent(getattr(_bound(names, args, kwargs, "scheduler_output"), CARRIED, None))
     return None
 
 
@@ -68,9 +63,8 @@ def open_root(state, span, names, args, kwargs):
     """Put the root span's context into the `trace_headers` argument that vLLM forwards."""
     root = state.pending_root
     state.pending_root = None
-    carrier: dict[str, str] = {}
-    _propagator.inject(carrier, context=trace.set_span_in_context(root))
-    state.roots[format(root.get_span_context().span_id, "016x")] = root
+    carrier = traceparent(root.ids)
+    state.roots[root.span_id] = root
     rid = _bound(names, args, kwargs, "request_id")
     if rid is not None:
         root.set_attribute("vllm.request_id", str(rid))
@@ -81,31 +75,27 @@ def open_root(state, span, names, args, kwargs):
     return args, {**kwargs, "trace_headers": {**(kwargs.get("trace_headers") or {}), **carrier}}
 
 
-def after_call(link, state, span, obj, get, result) -> None:
-    if link == "scheduled" and hasattr(result, "num_scheduled_tokens"):
+def link_scheduled(state, span, scheduler, result) -> None:
+    """Link a schedule() span to the requests it admitted, and send its context to the workers."""
+    if hasattr(result, "num_scheduled_tokens"):
         # Link the requests this step admitted or resumed: the moments a request joins a batch.
         # Linking every running request on every decode step costs more than the span itself.
-        requests = obj.requests
+        requests = scheduler.requests
         joined = [r.req_id for r in result.scheduled_new_reqs]
         joined += list(result.scheduled_cached_reqs.resumed_req_ids)
         for rid in joined[:MAX_LINKS]:
             request = requests.get(rid)
-            if request is None or not request.trace_headers:
-                continue
-            linked = trace.get_current_span(_request_context(state, request)).get_span_context()
-            if linked.is_valid:
-                span.add_link(linked)  # no link attributes: vllm.request_ids already names them
-        carrier: dict[str, str] = {}
-        _propagator.inject(carrier, context=trace.set_span_in_context(span))
-        setattr(result, CARRIED, carrier)  # pickled with the SchedulerOutput to every worker
+            if request is not None and request.trace_headers:
+                linked = _request_ids(state, request)
+                if linked is not None:
+                    span.add_link(linked)  # no link attributes: vllm.request_ids already names them
+        setattr(result, CARRIED, traceparent(span.ids))  # pickled with the SchedulerOutput to every worker
 
 
 def _end_finished_roots(state, obj, get, result) -> None:
-    for output in get("engine_core_outputs") or ():
-        if output.finish_reason is None or not output.trace_headers:
-            continue
-        parent = trace.get_current_span(_propagator.extract(output.trace_headers)).get_span_context()
-        root = state.roots.pop(format(parent.span_id, "016x"), None)
+    for output in finished(get("engine_core_outputs") or ()):
+        parent = parse_traceparent(output.trace_headers)
+        root = state.roots.pop(parent[1], None) if parent else None
         if root is not None:
             root.set_attribute("vllm.finish_reason", str(output.finish_reason))
             root.end()

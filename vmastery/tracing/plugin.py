@@ -16,6 +16,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from time import perf_counter_ns
 
 from . import process
 from .attributes import EXTRACTORS
@@ -119,12 +120,13 @@ class _PatchingLoader(importlib.abc.Loader):
 
 
 def _wrap(original, point: Tracepoint, simulated: bool):
-    """A wrapper that records one span per call; the traced call itself is never altered."""
-    from opentelemetry import context as otel_context
-    from opentelemetry import trace
-    from opentelemetry.trace import Status, StatusCode
+    """A wrapper that records one span per call; the traced call itself is never altered.
 
+    It also clocks itself: the time spent opening and closing spans (not the traced call) adds up
+    per tracepoint in `ProcessState.costs`, which the summary reports as tracing's own cost.
+    """
     from . import linkage
+    from .lean import CURRENT
 
     names = [p for p in inspect.signature(original).parameters][1:]  # drop `self`
     positions = {name: i for i, name in enumerate(names)}
@@ -134,20 +136,30 @@ def _wrap(original, point: Tracepoint, simulated: bool):
         fixed["vmastery.simulated"] = True
     span_name = point.qualname
     after = linkage.AFTER.get(point.anchor)
+    counts_steps = point.qualname in STEP_LOOPS
+    anchor = point.anchor
+    link = point.link
 
-    def start(state, obj, args, kwargs):
-        parent = linkage.parent_context(point.link, state, obj, names, args, kwargs)
-        if point.link == "root":  # the request's root span points at the entry point that opened it
-            state.pending_root.set_attributes({"vmastery.anchor": point.anchor,
-                                               "vmastery.link": site_link(state.site_base, point.anchor)})
-        span = state.tracer.start_span(span_name, context=parent, attributes=fixed)
-        if "vmastery.link" not in fixed:
-            fixed["vmastery.link"] = site_link(state.site_base, point.anchor)
-            span.set_attribute("vmastery.link", fixed["vmastery.link"])
-        return span, otel_context.attach(trace.set_span_in_context(span))
+    def begin(obj, args, kwargs):
+        """(state, span, token, args, kwargs) for a traced call; None keeps tracing out of this one."""
+        try:
+            state = process.current()
+            parent = linkage.parent_context(link, state, obj, names, args, kwargs) if link else None
+            if link == "root":  # the request's root span points at the entry point that opened it
+                state.pending_root.set_attributes({"vmastery.anchor": point.anchor,
+                                                   "vmastery.link": site_link(state.site_base, point.anchor)})
+            span = state.tracer.start_span(span_name, parent, fixed)
+            if "vmastery.link" not in fixed:
+                fixed["vmastery.link"] = site_link(state.site_base, point.anchor)
+                span.set_attribute("vmastery.link", fixed["vmastery.link"])
+            if link == "root":
+                args, kwargs = linkage.open_root(state, span, names, args, kwargs)
+            return state, span, CURRENT.set(span), args, kwargs
+        except Exception:
+            return None
 
     def finish(state, span, token, obj, args, kwargs, result):
-        otel_context.detach(token)
+        CURRENT.reset(token)
 
         def get(name):
             if name in kwargs:
@@ -155,68 +167,73 @@ def _wrap(original, point: Tracepoint, simulated: bool):
             i = positions.get(name, -1)
             return args[i] if 0 <= i < len(args) else None
 
-        if point.qualname in STEP_LOOPS:
+        if counts_steps:
             state.steps += 1
             span.set_attribute("vllm.step", state.steps)
+        attributes = span.attributes
         for extract in extractors:
-            span.set_attributes(extract(obj, get, result))
-        linkage.after_call(point.link, state, span, obj, get, result)
+            attributes.update(extract(obj, get, result))
+        if link == "scheduled":
+            linkage.link_scheduled(state, span, obj, result)
         span.end()
         if after is not None:
             after(state, obj, get, result)
 
-    def begin(obj, args, kwargs):
-        """(state, span, token, args, kwargs) for a traced call; None keeps tracing out of this one."""
+    def failed(span, token, error) -> None:
         try:
-            state = process.current()
-            span, token = start(state, obj, args, kwargs)
-            if point.link == "root":
-                args, kwargs = linkage.open_root(state, span, names, args, kwargs)
-            return state, span, token, args, kwargs
+            CURRENT.reset(token)
+            span.record_exception(error)
+            span.end()
         except Exception:
-            return None
+            pass
 
     if inspect.iscoroutinefunction(original):
         @functools.wraps(original)
         async def traced(self, *args, **kwargs):
-            opened = begin(self, args, kwargs) if process.ENABLED else None
+            if not process.ENABLED:
+                return await original(self, *args, **kwargs)
+            t0 = perf_counter_ns()
+            opened = begin(self, args, kwargs)
             if opened is None:
                 return await original(self, *args, **kwargs)
             state, span, token, args, kwargs = opened
+            t1 = perf_counter_ns()
             try:
                 result = await original(self, *args, **kwargs)
             except BaseException as error:
-                _fail(span, token, error, otel_context, Status, StatusCode)
+                failed(span, token, error)
                 raise
+            t2 = perf_counter_ns()
             _safe(finish, state, span, token, self, args, kwargs, result)
+            tally = state.costs[anchor]
+            tally[0] += t1 - t0 + perf_counter_ns() - t2
+            tally[1] += 1
             return result
     else:
         @functools.wraps(original)
         def traced(self, *args, **kwargs):
-            opened = begin(self, args, kwargs) if process.ENABLED else None
+            if not process.ENABLED:
+                return original(self, *args, **kwargs)
+            t0 = perf_counter_ns()
+            opened = begin(self, args, kwargs)
             if opened is None:
                 return original(self, *args, **kwargs)
             state, span, token, args, kwargs = opened
+            t1 = perf_counter_ns()
             try:
                 result = original(self, *args, **kwargs)
             except BaseException as error:
-                _fail(span, token, error, otel_context, Status, StatusCode)
+                failed(span, token, error)
                 raise
+            t2 = perf_counter_ns()
             _safe(finish, state, span, token, self, args, kwargs, result)
+            tally = state.costs[anchor]
+            tally[0] += t1 - t0 + perf_counter_ns() - t2
+            tally[1] += 1
             return result
 
     setattr(traced, MARK, point.anchor)
     return traced
-
-
-def _fail(span, token, error, otel_context, Status, StatusCode) -> None:
-    try:
-        otel_context.detach(token)
-        span.record_exception(error)
-        span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-        span.end()
-    except Exception:
-        pass
 
 
 _warned: set[str] = set()

@@ -11,6 +11,7 @@ few seconds after shutdown and a background exporter thread may never get to run
 from __future__ import annotations
 
 import atexit
+from collections import defaultdict, deque
 import json
 import multiprocessing
 import multiprocessing.util
@@ -42,20 +43,26 @@ def role_of_process() -> str:
 
 
 class _Buffer(SpanProcessor):
-    """Keeps ended spans in a list until `flush()`; no thread, nothing to lose across a fork."""
+    """Keeps ended spans until `flush()`; no thread, nothing to lose across a fork.
+
+    A deque, because its append and popleft are atomic: spans ended by another thread while a
+    flush drains the buffer are either taken now or left for the next flush, never dropped.
+    """
 
     def __init__(self) -> None:
-        self.spans: list[ReadableSpan] = []
-        self.lock = threading.Lock()
+        self.spans: deque = deque()
 
-    def on_end(self, span: ReadableSpan) -> None:
-        with self.lock:
-            self.spans.append(span)
+    def on_end(self, span) -> None:
+        self.spans.append(span)
 
-    def take(self) -> list[ReadableSpan]:
-        with self.lock:
-            spans, self.spans = self.spans, []
-        return spans
+    def take(self) -> list:
+        taken = []
+        try:
+            for _ in range(len(self.spans)):
+                taken.append(self.spans.popleft())
+        except IndexError:
+            pass
+        return taken
 
 
 @dataclass
@@ -73,7 +80,9 @@ class ProcessState:
     steps_at_flush: int = 0
     pending_root: object = None
     roots: dict = field(default_factory=dict)  # root span id -> open root span (front-end)
-    contexts: dict = field(default_factory=dict)  # request id -> SpanContext from trace_headers
+    contexts: dict = field(default_factory=dict)  # request id -> (trace id, root span id) from trace_headers
+    costs: defaultdict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # anchor -> [ns, calls]
+    started_ns: int = field(default_factory=time.time_ns)
 
     def __post_init__(self) -> None:
         self.buffer = _Buffer()
@@ -106,9 +115,31 @@ class ProcessState:
                             pass
                 if tracer is not None:
                     _save_viztracer(tracer, self.out / "viz" / f"{self.role}-{self.pid}-{self.flushes:04d}.json")
+                self._write_cost()
             finally:
                 if tracer is not None:
                     tracer.start()
+
+    @property
+    def cost_ns(self) -> int:
+        """Time spent inside the tracing wrappers themselves, all tracepoints together."""
+        return sum(ns for ns, _ in self.costs.values())
+
+    @property
+    def traced_calls(self) -> int:
+        return sum(n for _, n in self.costs.values())
+
+    def _write_cost(self) -> None:
+        """What tracing has cost this process so far (cumulative), for the summary."""
+        path = self.out / "cost" / f"{self.role}-{self.pid}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_text(json.dumps({"process": self.role, "pid": self.pid, "level": self.level,
+                                   "traced_calls": self.traced_calls, "cost_ns": self.cost_ns,
+                                   "by_tracepoint": {a: {"ns": ns, "calls": n} for a, (ns, n) in self.costs.items()},
+                                   "started_ns": self.started_ns,
+                                   "flushed_ns": time.time_ns()}))
+        os.replace(tmp, path)
 
     def maybe_flush(self, min_interval_s: float = 1.0) -> None:
         """Flush unless one happened very recently (per-request flushes in busy workers)."""
@@ -203,16 +234,19 @@ def configure(out: Path, level: str, site_base: str, otlp: str | None) -> None:
 
 
 def current() -> ProcessState:
-    """This process's state, rebuilt after a fork (the pid changed)."""
-    global _STATE
+    """This process's state; a forked child starts with none (`_after_fork_in_child`)."""
     state = _STATE
-    if state is None or state.pid != os.getpid():
-        state = _STATE = ProcessState(**_CONFIG)
-        # multiprocessing children leave through os._exit(): atexit never runs there, but the
-        # finalizers below do (multiprocessing's own exit function calls them).
-        multiprocessing.util.Finalize(None, _flush_at_exit, exitpriority=100)
-        if state.level == "fine":
-            _start_viztracer()  # (re)started from the thread that runs vLLM's loop
+    return state if state is not None else _new_state()
+
+
+def _new_state() -> ProcessState:
+    global _STATE
+    state = _STATE = ProcessState(**_CONFIG)
+    # multiprocessing children leave through os._exit(): atexit never runs there, but the
+    # finalizers below do (multiprocessing's own exit function calls them).
+    multiprocessing.util.Finalize(None, _flush_at_exit, exitpriority=100)
+    if state.level == "fine":
+        _start_viztracer()  # (re)started from the thread that runs vLLM's loop
     return state
 
 

@@ -66,6 +66,25 @@ def per_step(trace: Trace) -> list[dict]:
     return rows
 
 
+def own_cost(records: list[dict]) -> list[str]:
+    """One line per process: what the tracing wrappers themselves took, against the time traced.
+
+    The wrappers clock their own work (opening, closing and annotating spans; not the traced call),
+    so this is the span level's direct CPU cost. Indirect costs (cache, GC) are not in it; the H200
+    overhead benchmark measures throughput for those.
+    """
+    lines = []
+    for r in sorted(records, key=lambda r: (r["process"], r["pid"])):
+        wall_ms = max(r["flushed_ns"] - r["started_ns"], 1) / 1e6
+        cost_ms = r["cost_ns"] / 1e6
+        per_call = r["cost_ns"] / 1e3 / max(r["traced_calls"], 1)
+        lines.append(f"tracing's own cost in {r['process']} (pid {r['pid']}): {r['traced_calls']} traced calls, "
+                     f"{cost_ms:.1f} ms ({per_call:.1f} us per call) in {wall_ms:.0f} ms traced "
+                     f"({100 * cost_ms / wall_ms:.2f} %)"
+                     + (", VizTracer recording the wrappers included" if r.get("level") == "fine" else ""))
+    return lines
+
+
 def render(points_table: dict[str, dict], steps: list[dict], header: list[str], max_steps: int = 40) -> str:
     """The text summary: plain columns, readable in a terminal and in a diff."""
     lines = list(header)
