@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Overhead runs on the lent H200 (see README.md for the history). Expects the bundle parts under
 # /tmp/vmb (copied there by earlier device calls) or beside this checkout in .whl/bundle.
-#   RUN=v4 WORKLOADS="small-256 small-1024" bash benchmarks/tracing/gpu_overhead.sh
-#   RUN=v4 WORKLOADS="8b-256" bash benchmarks/tracing/gpu_overhead.sh
+#   RUN=v5 WORKLOADS="small-256 8b-256" bash benchmarks/tracing/gpu_overhead.sh
 # A workload is SHAPE-REQUESTS: SHAPE "small" is the bundle's model, "8b" the same config with the
 # layer sizes of an 8B Llama. Writes $OUT/h200-<workload>-$RUN/{command.txt,overhead.log,overhead.json}.
 set -u
@@ -13,10 +12,10 @@ cp .whl/bundle/part-* .whl/bundle/manifest.json "$B"/ 2>/dev/null
 export PYTHONPATH="$B/x/site:$PWD" VLLM_USE_FLASHINFER_SAMPLER=0 HF_HUB_OFFLINE=1 VLLM_USE_DEEP_GEMM=0
 for w in ${WORKLOADS:-small-256}; do
   shape=${w%-*}; n=${w#*-}
-  case "$w" in small-256) rounds=15 ;; 8b-*) rounds=9 ;; *) rounds=7 ;; esac
+  case "$w" in small-256) series="span:24 fine:6" ;; 8b-*) series="span:10 fine:4" ;; *) series="span:8 fine:3" ;; esac
   [ "$shape" = small ] && shape=bundle
-  d="$OUT/h200-$w-${RUN:-v4}"; mkdir -p "$d"
-  cmd="python3 benchmarks/tracing/overhead.py $B/bench-$w --model $B/x/model --shape $shape --rounds $rounds --requests $n"
+  d="$OUT/h200-$w-${RUN:-v5}"; mkdir -p "$d"
+  cmd="python3 benchmarks/tracing/overhead.py $B/bench-$w --model $B/x/model --shape $shape --series $series --requests $n"
   echo "$cmd" > "$d/command.txt"
   timeout "${LIMIT:-250}" $cmd > "$d/overhead.log" 2>&1
   echo "$w rc=$?"

@@ -1,23 +1,25 @@
 """Tracing overhead on one engine: throughput with tracing off / OTel spans / OTel + VizTracer.
 
-All levels run in ONE process on ONE engine, interleaved (the order rotates every round), on the
-same prompts, so engine start-up, GPU clocks and memory layout are shared and drift spreads over
-all levels. vLLM runs in-process (VLLM_ENABLE_V1_MULTIPROCESSING=0) so that a single switch
+All levels run in ONE process on ONE engine, on the same prompts, so engine start-up, GPU clocks
+and memory layout are shared. Each traced round runs right next to an untraced one (the order
+alternates), because the lent machine's CPU speed drifts by up to 2x over tens of seconds (the GC
+pause of the same number of collections doubles with it): only neighbouring rounds compare.
+vLLM runs in-process (VLLM_ENABLE_V1_MULTIPROCESSING=0) so that a single switch
 (`vmastery.tracing.process.set_level`) reaches the front-end, EngineCore and the worker at once.
 That is also the worst case for tracing: front-end, scheduler and worker share one thread, so
 every microsecond the wrappers take is a microsecond the GPU may wait.
 
 Three figures per level, from the same rounds:
-- cost from medians: 1 - median(level tok/s) / median(off tok/s);
-- paired cost: each round runs every level back to back, so level/off of the same round cancels
-  slow drift; the median of those ratios, with a bootstrap 95 % interval;
+- paired cost: 1 - level/off for each pair of neighbouring rounds, which cancels slow drift; the
+  median over pairs, with a bootstrap 95 % interval (the headline figure);
+- cost from medians: 1 - median(level tok/s) / median(off tok/s), for comparison with earlier runs;
 - own cost: the time the wrappers clocked themselves (`ProcessState.costs`) over the round's wall
   time: the direct CPU cost, free of run-to-run noise (indirect costs such as cache misses are not
   in it; the throughput figures catch those).
 Every round also records engine steps and Python GC pauses, the usual suspects when rounds differ.
 Sampling is greedy, so every round must produce exactly the same tokens ("tracing changes nothing").
 
-    python benchmarks/tracing/overhead.py OUT --model DIR [--shape 8b] [--rounds 15] [--requests 256]
+    python benchmarks/tracing/overhead.py OUT --model DIR [--shape 8b] [--series span:24 fine:8] [--requests 256]
     python benchmarks/tracing/overhead.py OUT --cpu        # simulated executor: a CPU-side indicator
 """
 from __future__ import annotations
@@ -94,18 +96,20 @@ def main() -> int:
     parser.add_argument("--model", help="local model directory (config + tokenizer; weights are dummy)")
     parser.add_argument("--shape", choices=["bundle", *SHAPES], default="bundle")
     parser.add_argument("--cpu", action="store_true", help="simulated executor instead of a GPU model")
-    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--series", nargs="+", default=["span:24", "fine:8"],
+                        help="LEVEL:ROUNDS; each round runs that level next to an untraced one")
     parser.add_argument("--requests", type=int, default=256)
     parser.add_argument("--max-tokens", type=int, default=128)
-    parser.add_argument("--levels", default=",".join(LEVELS))
     args = parser.parse_args()
     if not args.cpu and not args.model:
         parser.error("give --model DIR (GPU) or --cpu")
-    levels = args.levels.split(",")
+    series = [(level, int(rounds)) for level, _, rounds in (item.partition(":") for item in args.series)]
+    if any(level not in LEVELS[1:] for level, _ in series):
+        parser.error(f"--series levels are {LEVELS[1:]}")
     args.out.mkdir(parents=True, exist_ok=True)
     os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
     os.environ["VMASTERY_TRACE"] = str(args.out / "trace")  # the plugin installs at vLLM's first import
-    os.environ["VMASTERY_TRACE_LEVEL"] = "fine" if "fine" in levels else "span"
+    os.environ["VMASTERY_TRACE_LEVEL"] = "fine" if any(level == "fine" for level, _ in series) else "span"
     from vllm import SamplingParams
     from vllm.v1.engine.llm_engine import LLMEngine
 
@@ -147,42 +151,45 @@ def main() -> int:
                 "export_s": round(time.perf_counter() - start, 3), "tokens": ordered}
 
     reference = once("off", "warmup")["tokens"]  # warm-up: allocator, caches, first-call costs
+    for level in {lv for lv, _ in series}:
+        once(level, f"warmup-{level}")  # and the tracing paths
     rows = []
-    for r in range(args.rounds):
-        for level in levels[r % len(levels):] + levels[:r % len(levels)]:
-            row = once(level, f"r{r}{level}")
-            row["same_tokens"] = row.pop("tokens") == reference
-            rows.append({"round": r, **row})
-            print(json.dumps(rows[-1]), flush=True)
+    for level, rounds in series:  # each traced round sits right next to an untraced one
+        for r in range(rounds):
+            for lv in ("off", level) if r % 2 == 0 else (level, "off"):
+                row = once(lv, f"{level}{r}{lv}")
+                row["same_tokens"] = row.pop("tokens") == reference
+                rows.append({"series": level, "round": r, **row})
+                print(json.dumps(rows[-1]), flush=True)
     result = {"workload": {"cpu": args.cpu, "shape": args.shape, "requests": args.requests,
                            "max_tokens": args.max_tokens, "greedy": True, "in_process": True,
-                           "rounds": args.rounds},
-              "summary": summarise(rows, levels), "rows": rows}
+                           "series": dict(series)},
+              "summary": {level: summarise([r for r in rows if r["series"] == level], level)
+                          for level, _ in series},
+              "rows": rows}
     (args.out / "overhead.json").write_text(json.dumps(result, indent=1))
     print(json.dumps(result["summary"], indent=1))
     return 0 if all(r["same_tokens"] for r in rows) else 1
 
 
-def summarise(rows: list[dict], levels: list[str]) -> dict:
-    rng = random.Random(0)
-    by_level = {level: [r for r in rows if r["level"] == level] for level in levels}
-    off = {r["round"]: r["tokens_per_s"] for r in by_level["off"]}
-    base = statistics.median(off.values())
-    summary = {}
-    for level, rs in by_level.items():
-        tps = [r["tokens_per_s"] for r in rs]
-        entry = {"median_tokens_per_s": statistics.median(tps), "min": min(tps), "max": max(tps),
-                 "cost_pct_from_medians": round(100 * (1 - statistics.median(tps) / base), 2),
-                 "own_cost_pct_median": round(statistics.median(100 * r["own_cost_ms"] / 1e3 / r["elapsed_s"]
-                                                                for r in rs), 3),
-                 "token_identical_rounds": f"{sum(r['same_tokens'] for r in rs)}/{len(rs)}"}
-        if level != "off":
-            costs = [100 * (1 - r["tokens_per_s"] / off[r["round"]]) for r in rs]
-            low, high = bootstrap_median(costs, rng)
-            entry.update(paired_cost_pct_median=round(statistics.median(costs), 2),
-                         paired_cost_pct_ci95=[round(low, 2), round(high, 2)])
-        summary[level] = entry
-    return summary
+def summarise(rows: list[dict], level: str) -> dict:
+    """One series: `level` rounds each next to an untraced round, compared pair by pair."""
+    off = {r["round"]: r for r in rows if r["level"] == "off"}
+    traced = [r for r in rows if r["level"] == level]
+    costs = [100 * (1 - r["tokens_per_s"] / off[r["round"]]["tokens_per_s"]) for r in traced]
+    low, high = bootstrap_median(costs, random.Random(0))
+
+    def tps(rs):
+        values = [r["tokens_per_s"] for r in rs]
+        return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+    return {"rounds": len(traced), "off_tokens_per_s": tps(off.values()), f"{level}_tokens_per_s": tps(traced),
+            "cost_pct_from_medians": round(100 * (1 - tps(traced)["median"] / tps(off.values())["median"]), 2),
+            "paired_cost_pct_median": round(statistics.median(costs), 2),
+            "paired_cost_pct_ci95": [round(low, 2), round(high, 2)],
+            "own_cost_pct_median": round(statistics.median(100 * r["own_cost_ms"] / 1e3 / r["elapsed_s"]
+                                                           for r in traced), 3),
+            "token_identical_rounds": f"{sum(r['same_tokens'] for r in rows)}/{len(rows)}"}
 
 
 if __name__ == "__main__":

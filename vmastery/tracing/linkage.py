@@ -92,30 +92,35 @@ def link_scheduled(state, span, scheduler, result) -> None:
         setattr(result, CARRIED, traceparent(span.ids))  # pickled with the SchedulerOutput to every worker
 
 
-def _end_finished_roots(state, obj, get, result) -> None:
-    for output in finished(get("engine_core_outputs") or ()):
+def _end_finished_roots(state, span, obj, get, result) -> None:
+    if span.attributes.get("vllm.finished_requests", 1):  # the span has counted them already
+        _end_roots(state, get("engine_core_outputs") or ())
+    if process.AUTO_FLUSH and not obj.has_unfinished_requests():
+        state.flush("front-end idle")
+
+
+def _end_roots(state, outputs) -> None:
+    for output in finished(outputs):
         parent = parse_traceparent(output.trace_headers)
         root = state.roots.pop(parent[1], None) if parent else None
         if root is not None:
             root.set_attribute("vllm.finish_reason", str(output.finish_reason))
             root.end()
-    if process.AUTO_FLUSH and not obj.has_unfinished_requests():
-        state.flush("front-end idle")
 
 
-def _flush_when_idle(state, obj, get, result) -> None:
+def _flush_when_idle(state, span, obj, get, result) -> None:
     if process.AUTO_FLUSH and state.steps != state.steps_at_flush and not obj.scheduler.has_requests():
         state.steps_at_flush = state.steps
         state.flush("engine idle")
 
 
-def _flush_worker(state, obj, get, result) -> None:
+def _flush_worker(state, span, obj, get, result) -> None:
     out = get("scheduler_output")
     if state.role.startswith("VllmWorker") and out is not None and out.finished_req_ids:
         state.maybe_flush()
 
 
-# Hooks run after a tracepoint's span has ended: where each process writes its files.
+# Hooks run after a tracepoint's span has ended (with its attributes): where roots end and files are written.
 AFTER = {
     "vllm/v1/engine/output_processor.py::OutputProcessor.process_outputs": _end_finished_roots,
     "vllm/v1/engine/core.py::EngineCore.step": _flush_when_idle,

@@ -177,7 +177,7 @@ def _wrap(original, point: Tracepoint, simulated: bool):
             linkage.link_scheduled(state, span, obj, result)
         span.end()
         if after is not None:
-            after(state, obj, get, result)
+            after(state, span, obj, get, result)
 
     def failed(span, token, error) -> None:
         try:
