@@ -5,7 +5,9 @@
 Reads labels.yaml (fates read by hand from vLLM 0.22.1 and 0.33.0), runs the matcher exactly as
 `vmastery reanchor` does, and writes results.md and results.json beside this file. A relocation
 (moved or renamed) counts as correct only when it names the labelled target; moved and renamed are
-scored together, since the two differ only in whether the last name part changed.
+scored together, since the two differ only in whether the last name part changed. A `review`
+(the matcher abstains: a person picks among the candidates it lists) is never correct for recall
+and is not a prediction for precision; their number is reported as `abstained`.
 """
 from __future__ import annotations
 
@@ -46,7 +48,8 @@ def main() -> None:
     seconds = time.perf_counter() - started
 
     rows, counts = [], {k: 0 for k in ("reloc_pred", "reloc_true", "reloc_ok", "orph_pred", "orph_true", "orph_ok",
-                                       "changed_pred", "major_true", "changed_ok", "same_ok", "same_true")}
+                                       "changed_pred", "major_true", "changed_ok", "same_ok", "same_true",
+                                       "review")}
     for label in labels:
         d = decisions[label["anchor"]]
         fate, predicted = label["fate"], d.state
@@ -60,6 +63,7 @@ def main() -> None:
         counts["orph_pred"] += predicted == "orphaned"
         counts["orph_true"] += fate == "orphaned"
         counts["orph_ok"] += fate == "orphaned" and predicted == "orphaned"
+        counts["review"] += predicted == "review"
         if fate == "same":
             counts["same_true"] += 1
             counts["same_ok"] += correct
@@ -75,7 +79,8 @@ def main() -> None:
     metrics = {
         "labels": len(labels), "seconds": round(seconds, 2),
         "moved_renamed_orphaned": {"precision": ratio(decided_ok, decided_pred), "recall": ratio(decided_ok, decided_true),
-                                   "correct": decided_ok, "predicted": decided_pred, "labelled": decided_true},
+                                   "correct": decided_ok, "predicted": decided_pred, "labelled": decided_true,
+                                   "abstained": counts["review"]},
         "relocations": {"precision": ratio(counts["reloc_ok"], counts["reloc_pred"]),
                         "recall": ratio(counts["reloc_ok"], counts["reloc_true"]),
                         "correct": counts["reloc_ok"], "predicted": counts["reloc_pred"], "labelled": counts["reloc_true"]},

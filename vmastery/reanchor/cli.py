@@ -84,10 +84,12 @@ def run(args: argparse.Namespace) -> int:
     if plan.coverage:
         cov = ", ".join(f"{n} {s}" for s, n in sorted(plan.counts(plan.coverage).items()))
         console.print(f"coverage {args.coverage}: {len(plan.coverage)} symbols ({cov})")
+    if inv["review"]:
+        console.print(f"[yellow]{inv['review']} anchor sites left for review[/]: kept in place; the report lists their candidates")
     console.print(f"report: {rel(base, root)}.md / .json")
     if not args.apply:
         console.print(f"dry run: {len(plan.edits)} files would change; add --apply to write them")
-        return EXIT_PROBLEMS if inv["orphaned"] else EXIT_OK
+        return EXIT_PROBLEMS if inv["orphaned"] or inv["review"] else EXIT_OK
     changed = apply(root, plan.edits)
     console.print(f"applied: {changed} files written" if changed else "applied: nothing to do")
-    return EXIT_PROBLEMS if inv["orphaned"] else EXIT_OK
+    return EXIT_PROBLEMS if inv["orphaned"] or inv["review"] else EXIT_OK

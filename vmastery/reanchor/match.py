@@ -7,7 +7,9 @@ For an old anchor the answer is one of five states:
 - **changed**: same anchor, code edited beyond the threshold: a person must re-read the note;
 - **moved** / **renamed**: the anchor is gone, and code similarity found it elsewhere (moved: same
   name in another file or class; renamed: another name), with the evidence and a confidence;
-- **orphaned**: no counterpart good enough; the nearest candidates are still listed.
+- **orphaned**: no counterpart good enough; the nearest candidates are still listed;
+- **review**: structure points at one candidate (its users' heirs use it) but the code is too
+  different to be sure: nothing is moved or orphaned, a person picks among the candidates listed.
 
 Why code similarity and not names alone: in a fast-moving tree, names are reused (dozens of
 `get_name` methods) and files are split, so a name match without similar code is a guess. Why not
@@ -24,6 +26,7 @@ from functools import cached_property
 from ..symbols import Symbol, SymbolIndex
 from .evidence import classes_follow_members, identifiers, overlap, split_classes
 from .similarity import base_name, name_likeness, parent_anchor, similarity, tokens
+from .structure import Users, hoisted, users_follow, uses_follow
 
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
 SAME_NAME_MIN = 0.55  # a moved symbol keeping a distinctive name needs this much code in common
@@ -65,6 +68,7 @@ class Matcher:
         self._tokens: dict[tuple, list[int]] = {}
         self._sims: dict[tuple[str, str], float] = {}
         self._moved_to: dict[str, set[str]] = defaultdict(set)  # old file -> files its symbols went to
+        self.users: Users | None = Users(self)
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -205,15 +209,73 @@ class Matcher:
         before = {s.anchor for s in lost if self.decisions[s.anchor].new is None}
         split_classes(self, lost)
         moved = {a for a in before if self.decisions[a].new is not None}
-        again = [s for s in lost if parent_anchor(s.anchor) in moved and self.decisions[s.anchor].new is None]
-        for s in again:
-            del self.decisions[s.anchor]
-        if again:
-            self._assign(again)
+        self._reassign_members(lost, moved, only_orphans=True)
+        # Users and inheritance (structure.py) can overrule code similarity; members of a class
+        # they re-decide are decided again, since they may have followed the class's old target.
+        self._reassign_members(lost, set(users_follow(self, lost)), only_orphans=False)
+        uses_follow(self, lost)
+        hoisted(self, lost)
         classes_follow_members(self, lost)
         for path in files:
             self.decisions[path] = self._file(path)
         return [self.decisions[a] for a in anchors]
+
+    def _reassign_members(self, lost: list[Symbol], parents: set[str], only_orphans: bool) -> None:
+        """Decide again the members (at any depth) of re-decided classes, outermost first."""
+        if not parents:
+            return
+        again = [s for s in lost if any(s.anchor.startswith(p + ".") for p in parents)
+                 and (not only_orphans or self.decisions[s.anchor].new is None)]
+        for s in again:
+            if (new := self.decisions.pop(s.anchor).new) is not None:
+                self.claimed.discard(new)
+        self._refresh_moved_to(list(parents))
+        by_depth: dict[int, list[Symbol]] = defaultdict(list)
+        for s in again:
+            by_depth[s.qualname.count(".")].append(s)
+        for depth in sorted(by_depth):
+            self._assign(by_depth[depth])
+
+    def home(self, old: Symbol) -> set[str]:
+        return self._home(old)
+
+    def old_name_count(self, symbol: Symbol) -> int:
+        return self._old_name_count.get(base_name(symbol), 0)
+
+    def new_name_count(self, symbol: Symbol) -> int:
+        return self._name_count.get(base_name(symbol), 0)
+
+    def _refresh_moved_to(self, anchors: list[str]) -> None:
+        """Forget where re-decided symbols' files were thought to go, and recount from the decisions now."""
+        for path in {a.partition("::")[0] for a in anchors}:
+            self._moved_to[path] = {d.new.partition("::")[0] for s in self.old.by_file.get(path, [])
+                                    if (d := self.decisions.get(s.anchor)) and d.new and d.confidence >= 0.9}
+
+    def scored(self, old: Symbol) -> list[tuple[float, float, str, list[str]]]:
+        """Candidates for `old` of its own family, best score first: (score, similarity, anchor, reasons)."""
+        rows = [self._score(old, anchor, reasons) + (anchor,) for anchor, reasons in self._candidates(old).items()]
+        return sorted(((score, sim, anchor, reasons) for score, sim, reasons, anchor in rows if sim > 0),
+                      key=lambda item: -item[0])
+
+    def review(self, old: Symbol, candidates: list[tuple[str, float]], evidence: list[str]) -> None:
+        """Leave `old` to a person: evidence points somewhere, but not strongly enough to move it."""
+        self.decisions[old.anchor] = Decision(old.anchor, "review", None, similarity=candidates[0][1] if candidates else 0.0,
+                                              confidence=0.0, evidence=evidence, candidates=candidates)
+
+    @cached_property
+    def old_by_name(self) -> dict[str, list[Symbol]]:
+        table = defaultdict(list)
+        for s in self.old.by_anchor.values():
+            table[s.name].append(s)
+        return table
+
+    @cached_property
+    def classes_named(self) -> dict[str, list[Symbol]]:
+        table = defaultdict(list)
+        for s in self.new.by_anchor.values():
+            if s.kind == "class":
+                table[s.name].append(s)
+        return table
 
     def _same_anchor(self, old: Symbol, new: Symbol) -> Decision:
         moved_lines = (old.start, old.end) != (new.start, new.end)
@@ -384,7 +446,10 @@ class Matcher:
         parent_lost = parent is not None and parent in self.decisions and self.decisions[parent].new is None
         if old.kind == "method" and (parent_went or parent_lost) and not same_parent and not near:
             # A method leaving its class for an unrelated one: only strong code evidence will do,
-            # and never for a name many classes define (each backend's `get_kv_cache_shape`).
+            # and never for a name many classes define (each backend's `get_kv_cache_shape`), nor
+            # when the class it belonged to went somewhere that has a member of that name (round 3).
+            if parent_went and f"{parent_went}.{old.name}" in self.new.by_anchor:
+                return False
             return not generic and not tiny and sim >= RENAME_MIN and not rivals
         if rivals and sim < 1.0:
             return False  # another candidate is nearly as good: the evidence cannot tell them apart

@@ -25,6 +25,7 @@ from .sites import Site, rewrite, scan
 RECORD = f"{ANNOTATIONS}/.anchored-at.json"  # where the last --apply says the corpus now points
 ORPHANS = f"{ANNOTATIONS}/orphans"
 ANCHORED = {"unchanged", "shifted", "changed", "moved", "renamed"}
+KEPT = {"orphaned", "review"}  # not anchored in the new tree: an orphan is set aside, a review stays in place
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +178,8 @@ def _line_notes(note, decision: Decision, new: SymbolIndex) -> list[Item]:
     symbol = new.get(decision.new) if decision.new else None
     for line_note in note.line_notes:
         state, evidence = "orphaned", ["the note's symbol is orphaned"]
+        if decision.state == "review":
+            state, evidence = "review", ["the note's symbol is left for review"]
         if symbol is not None:
             try:
                 find_quote(new, symbol, line_note.quote)
@@ -185,7 +188,7 @@ def _line_notes(note, decision: Decision, new: SymbolIndex) -> list[Item]:
                 ambiguous = "matches" in str(error)
                 state, evidence = ("changed" if ambiguous else "orphaned"), [str(error)]
         items.append(Item("line-note", note.file, line_note.line, note.anchor, state,
-                          decision.new if state != "orphaned" else None, decision.similarity,
+                          decision.new if state not in KEPT else None, decision.similarity,
                           decision.confidence, evidence, quote=line_note.quote))
     return items
 
@@ -203,6 +206,8 @@ def _window_quotes(root: Path, site: Site, decision: Decision, new: SymbolIndex)
         if not quote:
             continue
         state, evidence = "orphaned", ["the window's symbol is orphaned"]
+        if decision.state == "review":
+            state, evidence = "review", ["the window's symbol is left for review"]
         if symbol is not None:
             try:
                 find_quote(new, symbol, quote)
@@ -210,7 +215,7 @@ def _window_quotes(root: Path, site: Site, decision: Decision, new: SymbolIndex)
             except AnchorError as error:
                 state, evidence = ("changed" if "matches" in str(error) else "orphaned"), [str(error)]
         items.append(Item(f"upstream-{key}", site.file, site.line, site.anchor, state,
-                          decision.new if state != "orphaned" else None, decision.similarity,
+                          decision.new if state not in KEPT else None, decision.similarity,
                           decision.confidence, evidence, quote=quote))
     return items
 

@@ -11,17 +11,18 @@ import json
 
 from .plan import ANCHORED, Item, Plan
 
-ORDER = ["orphaned", "changed", "renamed", "moved", "shifted", "unchanged"]
+ORDER = ["review", "orphaned", "changed", "renamed", "moved", "shifted", "unchanged"]
 
 
 def invariant(plan: Plan) -> dict[str, int]:
-    """No anchor is lost: every site in is either anchored somewhere or kept as an orphan."""
+    """No anchor is lost: every site in is anchored somewhere, kept as an orphan, or left in place for review."""
     total = len(plan.items)
     anchored = sum(1 for i in plan.items if i.state in ANCHORED)
     orphaned = sum(1 for i in plan.items if i.state == "orphaned")
-    if anchored + orphaned != total:
-        raise AssertionError(f"lost anchors: {total} in, {anchored} anchored + {orphaned} orphaned")
-    return {"in": total, "anchored": anchored, "orphaned": orphaned}
+    review = sum(1 for i in plan.items if i.state == "review")
+    if anchored + orphaned + review != total:
+        raise AssertionError(f"lost anchors: {total} in, {anchored} anchored + {orphaned} orphaned + {review} review")
+    return {"in": total, "anchored": anchored, "orphaned": orphaned, "review": review}
 
 
 def _compact(data: dict) -> dict:
@@ -32,7 +33,7 @@ def _coverage_row(item: Item) -> dict:
     row = {"anchor": item.anchor, "state": item.state, "similarity": item.similarity}
     if item.new_anchor not in (None, item.anchor):
         row["new_anchor"] = item.new_anchor
-    if item.state in {"moved", "renamed", "orphaned"}:  # the two nearest candidates; the Markdown shows as many
+    if item.state in {"moved", "renamed", "orphaned", "review"}:  # the two nearest candidates; the Markdown shows as many
         row.update(_compact({"confidence": item.confidence, "evidence": item.evidence, "candidates": item.candidates[:2]}))
     return row
 
@@ -62,8 +63,8 @@ def _where(item: Item) -> str:
 def _row(item: Item) -> str:
     target = f"`{item.new_anchor}`" if item.new_anchor else "—"
     extra = "; ".join(item.evidence)
-    if item.state == "orphaned" and item.candidates:
-        extra += "; nearest: " + ", ".join(f"`{a}` ({s:.2f})" for a, s in item.candidates[:2])
+    if item.state in {"orphaned", "review"} and item.candidates:
+        extra += ("; pick one of: " if item.state == "review" else "; nearest: ") + ", ".join(f"`{a}` ({s:.2f})" for a, s in item.candidates[:2])
     quote = f" quote `{item.quote}`" if item.quote else ""
     return (f"| {item.kind} | {_where(item)} | `{item.anchor}`{quote} | {item.state} | {target} | "
             f"{item.similarity:.2f} | {item.confidence:.2f} | {extra} |")
@@ -76,7 +77,8 @@ def to_markdown(plan: Plan, seconds: float | None = None, coverage_detail: bool 
         lines.append(f"Run time: {seconds:.1f} s.")
     lines += [
         f"Anchors in: **{inv['in']}** = anchored **{inv['anchored']}** + orphaned **{inv['orphaned']}** "
-        "(nothing is dropped; orphans are kept with a snapshot reference).", "",
+        f"+ left for review **{inv['review']}** (nothing is dropped; orphans are kept with a snapshot "
+        "reference; a review keeps its note in place and lists the candidates a person picks from).", "",
         "| state | annotation sites | " + ("coverage symbols |" if plan.coverage else ""),
         "|---|---|" + ("---|" if plan.coverage else ""),
     ]
@@ -85,7 +87,7 @@ def to_markdown(plan: Plan, seconds: float | None = None, coverage_detail: bool 
         lines.append(f"| {state} | {counts.get(state, 0)} | " + (f"{coverage.get(state, 0)} |" if plan.coverage else ""))
     header = ["", "| kind | where | anchor | state | now | similarity | confidence | evidence |",
               "|---|---|---|---|---|---|---|---|"]
-    review = [i for i in plan.items if i.state in {"orphaned", "changed", "renamed", "moved"}]
+    review = [i for i in plan.items if i.state in {"review", "orphaned", "changed", "renamed", "moved"}]
     lines += ["", "## Annotation sites needing review", ""]
     lines += header + [_row(i) for i in sorted(review, key=lambda i: (ORDER.index(i.state), _where(i)))] \
         if review else ["Nothing: every site is unchanged or only shifted."]
@@ -94,7 +96,7 @@ def to_markdown(plan: Plan, seconds: float | None = None, coverage_detail: bool 
         lines += [f"- `{e.path}`" + (f" → `{e.dest}`" if e.dest != e.path else "") + f": {e.reason}"
                   for e in plan.edits]
     if plan.coverage and coverage_detail:
-        moved = [i for i in plan.coverage if i.state in {"orphaned", "renamed", "moved"}]
-        lines += ["", f"## Coverage: symbols that moved, were renamed or orphaned ({len(moved)})", ""]
+        moved = [i for i in plan.coverage if i.state in {"review", "orphaned", "renamed", "moved"}]
+        lines += ["", f"## Coverage: symbols that moved, were renamed, orphaned or left for review ({len(moved)})", ""]
         lines += header + [_row(i) for i in sorted(moved, key=lambda i: (ORDER.index(i.state), i.anchor))]
     return "\n".join(lines) + "\n"
