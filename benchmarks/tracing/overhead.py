@@ -4,17 +4,17 @@ All levels run in ONE process on ONE engine, on the same prompts, so engine star
 and memory layout are shared. Each traced round runs right next to an untraced one (the order
 alternates), because the lent machine's CPU speed drifts by up to 2x over tens of seconds (the GC
 pause of the same number of collections doubles with it): only neighbouring rounds compare.
-vLLM runs in-process (VLLM_ENABLE_V1_MULTIPROCESSING=0) so that a single switch
-(`vmastery.tracing.process.set_level`) reaches the front-end, EngineCore and the worker at once.
-That is also the worst case for tracing: front-end, scheduler and worker share one thread, so
-every microsecond the wrappers take is a microsecond the GPU may wait.
+By default vLLM runs in-process here (VLLM_ENABLE_V1_MULTIPROCESSING=0): the worst case for
+tracing, since front-end, scheduler and worker share one thread and every microsecond the wrappers
+take is a microsecond the GPU may wait. `--engine-process` keeps vLLM's default layout (EngineCore
+in its own process); `vmastery.tracing.plugin.control` switches levels in both processes.
 
 Three figures per level, from the same rounds:
 - paired cost: 1 - level/off for each pair of neighbouring rounds, which cancels slow drift; the
   median over pairs, with a bootstrap 95 % interval (the headline figure);
 - cost from medians: 1 - median(level tok/s) / median(off tok/s), for comparison with earlier runs;
-- own cost: the time the wrappers clocked themselves (`ProcessState.costs`) over the round's wall
-  time: the direct CPU cost, free of run-to-run noise (indirect costs such as cache misses are not
+- own cost: the time the wrappers clocked themselves (`ProcessState.costs`, all processes
+  together) over the round's wall time: the direct CPU cost, free of run-to-run noise (indirect costs such as cache misses are not
   in it; the throughput figures catch those).
 Every round also records engine steps and Python GC pauses, the usual suspects when rounds differ.
 Sampling is greedy, so every round must produce exactly the same tokens ("tracing changes nothing").
@@ -100,6 +100,8 @@ def main() -> int:
                         help="LEVEL:ROUNDS; each round runs that level next to an untraced one")
     parser.add_argument("--requests", type=int, default=256)
     parser.add_argument("--max-tokens", type=int, default=128)
+    parser.add_argument("--engine-process", action="store_true",
+                        help="EngineCore in its own process (vLLM's default) instead of in-process")
     args = parser.parse_args()
     if not args.cpu and not args.model:
         parser.error("give --model DIR (GPU) or --cpu")
@@ -107,16 +109,19 @@ def main() -> int:
     if any(level not in LEVELS[1:] for level, _ in series):
         parser.error(f"--series levels are {LEVELS[1:]}")
     args.out.mkdir(parents=True, exist_ok=True)
-    os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
+    os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = "1" if args.engine_process else "0"
     os.environ["VMASTERY_TRACE"] = str(args.out / "trace")  # the plugin installs at vLLM's first import
     os.environ["VMASTERY_TRACE_LEVEL"] = "fine" if any(level == "fine" for level, _ in series) else "span"
     from vllm import SamplingParams
     from vllm.v1.engine.llm_engine import LLMEngine
 
-    from vmastery.tracing import process
+    from vmastery.tracing.plugin import control
 
-    process.AUTO_FLUSH = False  # export after each round, timed on its own (export_s)
     engine = LLMEngine.from_engine_args(engine_args(args, args.out))
+    control(engine, auto_flush=False)  # export after each round, timed on its own (export_s)
+
+    def own_cost_ns() -> int:
+        return sum(c["cost_ns"] for c in control(engine))
     rng = random.Random(0)
     prompts = [[rng.randrange(10, 8000) for _ in range(rng.randrange(64, 512))] for _ in range(args.requests)]
     params = SamplingParams(max_tokens=args.max_tokens, temperature=0.0, ignore_eos=True)
@@ -124,9 +129,8 @@ def main() -> int:
 
     def once(level: str, tag: str) -> dict:
         gc.collect()  # every round starts from the same heap, whatever the last one left behind
-        process.set_level(level)
-        state = process.current()
-        cost0 = state.cost_ns
+        control(engine, level=level)
+        cost0 = own_cost_ns()
         gc_clock.take()
         start = time.perf_counter()
         for i, prompt in enumerate(prompts):
@@ -139,11 +143,11 @@ def main() -> int:
             steps += 1
         elapsed = time.perf_counter() - start
         collections, gc_s = gc_clock.take()
-        process.set_level("off")
-        own_ms = (state.cost_ns - cost0) / 1e6
+        control(engine, level="off")
+        own_ms = (own_cost_ns() - cost0) / 1e6
         start = time.perf_counter()
         if level != "off":
-            state.flush("benchmark round")
+            control(engine, flush=True)
         ordered = [tokens[f"{tag}-{i}"] for i in range(len(prompts))]
         return {"level": level, "tokens_per_s": round(sum(map(len, ordered)) / elapsed, 1),
                 "elapsed_s": round(elapsed, 4), "steps": steps, "own_cost_ms": round(own_ms, 2),
@@ -162,7 +166,7 @@ def main() -> int:
                 rows.append({"series": level, "round": r, **row})
                 print(json.dumps(rows[-1]), flush=True)
     result = {"workload": {"cpu": args.cpu, "shape": args.shape, "requests": args.requests,
-                           "max_tokens": args.max_tokens, "greedy": True, "in_process": True,
+                           "max_tokens": args.max_tokens, "greedy": True, "in_process": not args.engine_process,
                            "series": dict(series)},
               "summary": {level: summarise([r for r in rows if r["series"] == level], level)
                           for level, _ in series},

@@ -118,3 +118,52 @@ def test_wrappers_clock_their_own_cost(state):
     state.flush()
     record = json.loads((state.out / "cost" / f"{state.role}-{state.pid}.json").read_text())
     assert record["traced_calls"] == 10 and record["cost_ns"] == state.cost_ns
+
+
+def test_control_switches_level_and_reports_cost_in_this_process(state, monkeypatch):
+    """With EngineCore in-process there is no utility channel: control() acts here only."""
+    traced = plugin._wrap(Engine.step, _point(), simulated=False)
+    engine = type("LLMEngine", (), {"engine_core": object()})()
+    monkeypatch.setattr(process, "AUTO_FLUSH", process.AUTO_FLUSH)  # restored after the test
+    monkeypatch.setattr(process, "set_level", lambda level: setattr(process, "ENABLED", level != "off"))
+    plugin.control(engine, level="off")
+    traced(Engine())
+    assert plugin.control(engine)[0]["traced_calls"] == 0
+    plugin.control(engine, level="span", auto_flush=False)
+    traced(Engine())
+    (report,) = plugin.control(engine, flush=True)
+    assert report["traced_calls"] == 1 and report["cost_ns"] > 0 and not process.AUTO_FLUSH
+    assert (state.out / "otel").exists()
+
+
+def test_control_reaches_enginecore_in_its_own_process(tmp_path):
+    """vLLM's default layout: the level switch and the cost report cross to EngineCore and back."""
+    code = f"""
+import os, json
+os.environ["VMASTERY_TRACE"] = {str(tmp_path)!r}
+from pathlib import Path
+from vllm import SamplingParams
+from vllm.v1.engine.llm_engine import LLMEngine
+from vmastery.tracing.drive import Workload, cpu_engine_args
+from vmastery.tracing.plugin import control
+engine = LLMEngine.from_engine_args(cpu_engine_args(Path({str(tmp_path)!r}), Workload(requests=2)))
+control(engine, level="off", auto_flush=False)
+engine.add_request("a", {{"prompt_token_ids": [5] * 20}}, SamplingParams(max_tokens=4, ignore_eos=True))
+while engine.has_unfinished_requests():
+    engine.step()
+quiet = control(engine)
+control(engine, level="span")
+engine.add_request("b", {{"prompt_token_ids": [6] * 20}}, SamplingParams(max_tokens=4, ignore_eos=True))
+while engine.has_unfinished_requests():
+    engine.step()
+print("RESULT", json.dumps([quiet, control(engine, level="off", flush=True)]))
+engine.engine_core.shutdown()
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=240)
+    line = [x for x in result.stdout.splitlines() if x.startswith("RESULT ")]
+    assert line, result.stderr[-3000:]
+    quiet, loud = json.loads(line[0][7:])
+    assert [r["process"] for r in loud] == ["frontend", "EngineCore"]
+    assert all(r["traced_calls"] == 0 for r in quiet)  # switched off everywhere: nothing recorded
+    assert all(r["traced_calls"] > 0 for r in loud)  # switched on everywhere, from the front-end
+    assert list((tmp_path / "otel").glob("EngineCore-*.jsonl"))  # flushed on request, in EngineCore

@@ -83,6 +83,39 @@ def _patch_module(module, entries) -> None:
         if getattr(original, MARK, None) is not None:
             continue  # already wrapped (a module reloaded, a second register)
         setattr(owner, attr, _wrap(original, point, simulated))
+    if module.__name__ == "vllm.v1.engine.core" and hasattr(module, "EngineCore"):
+        setattr(module.EngineCore, UTILITY, _engine_utility)
+
+
+UTILITY = "vmastery_tracing"  # an EngineCore method the front-end reaches through vLLM's call_utility
+
+
+def _engine_utility(self, level: str | None = None, flush: bool = False, auto_flush: bool | None = None) -> dict:
+    """Tracing control inside an EngineCore process, called from the front-end (see `control`)."""
+    return _control_here(level, flush, auto_flush)
+
+
+def _control_here(level, flush, auto_flush) -> dict:
+    if auto_flush is not None:
+        process.AUTO_FLUSH = auto_flush
+    if level is not None:
+        process.set_level(level)
+    state = process.current()
+    if flush:
+        state.flush("requested")
+    return {"process": state.role, "cost_ns": state.cost_ns, "traced_calls": state.traced_calls}
+
+
+def control(llm_engine, level: str | None = None, flush: bool = False, auto_flush: bool | None = None) -> list[dict]:
+    """Switch level, flush or read tracing's own cost in this process and in EngineCore's.
+
+    With EngineCore in its own process (vLLM's default), the request goes through vLLM's own
+    utility-call channel, so one call from the front-end reaches both. Workers of a multi-GPU
+    executor are not reached: their level is the one they started with.
+    """
+    remote = getattr(llm_engine.engine_core, "call_utility", None)  # None: EngineCore is in this process
+    here = _control_here(level, flush, auto_flush)
+    return [here] if remote is None else [here, remote(UTILITY, level, flush, auto_flush)]
 
 
 class _PatchOnImport(importlib.abc.MetaPathFinder):
