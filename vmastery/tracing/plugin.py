@@ -174,7 +174,8 @@ def _wrap(original, point: Tracepoint, simulated: bool):
     link = point.link
 
     def begin(obj, args, kwargs):
-        """(state, span, token, args, kwargs) for a traced call; None keeps tracing out of this one."""
+        """(state, span, token, args, kwargs, ns spent) for a traced call; None keeps tracing out."""
+        t0 = perf_counter_ns()
         try:
             state = process.current()
             parent = linkage.parent_context(link, state, obj, names, args, kwargs) if link else None
@@ -187,82 +188,73 @@ def _wrap(original, point: Tracepoint, simulated: bool):
                 span.set_attribute("vmastery.link", fixed["vmastery.link"])
             if link == "root":
                 args, kwargs = linkage.open_root(state, span, names, args, kwargs)
-            return state, span, CURRENT.set(span), args, kwargs
+            return state, span, CURRENT.set(span), args, kwargs, perf_counter_ns() - t0
         except Exception:
             return None
 
-    def finish(state, span, token, obj, args, kwargs, result):
-        CURRENT.reset(token)
-
-        def get(name):
-            if name in kwargs:
-                return kwargs[name]
-            i = positions.get(name, -1)
-            return args[i] if 0 <= i < len(args) else None
-
-        if counts_steps:
-            state.steps += 1
-            span.set_attribute("vllm.step", state.steps)
-        attributes = span.attributes
-        for extract in extractors:
-            attributes.update(extract(obj, get, result))
-        if link == "scheduled":
-            linkage.link_scheduled(state, span, obj, result)
-        span.end()
-        if after is not None:
-            after(state, span, obj, get, result)
-
-    def failed(span, token, error) -> None:
+    def finish(opened, obj, result) -> None:
+        """Close the span of a call that returned, and add what tracing it cost to the tally."""
+        t2 = perf_counter_ns()
+        state, span, token, args, kwargs, spent = opened
         try:
             CURRENT.reset(token)
-            span.record_exception(error)
+
+            def get(name):
+                if name in kwargs:
+                    return kwargs[name]
+                i = positions.get(name, -1)
+                return args[i] if 0 <= i < len(args) else None
+
+            if counts_steps:
+                state.steps += 1
+                span.set_attribute("vllm.step", state.steps)
+            attributes = span.attributes
+            for extract in extractors:
+                attributes.update(extract(obj, get, result))
+            if link == "scheduled":
+                linkage.link_scheduled(state, span, obj, result)
             span.end()
+            if after is not None:
+                after(state, span, obj, get, result)
+        except Exception as error:  # tracing bugs are reported once, never raised into vLLM
+            _warn_once(error)
+        tally = state.costs[anchor]
+        tally[0] += spent + perf_counter_ns() - t2
+        tally[1] += 1
+
+    def failed(opened, error: BaseException) -> None:
+        try:
+            CURRENT.reset(opened[2])
+            opened[1].record_exception(error)
+            opened[1].end()
         except Exception:
             pass
 
     if inspect.iscoroutinefunction(original):
         @functools.wraps(original)
         async def traced(self, *args, **kwargs):
-            if not process.ENABLED:
-                return await original(self, *args, **kwargs)
-            t0 = perf_counter_ns()
-            opened = begin(self, args, kwargs)
+            opened = begin(self, args, kwargs) if process.ENABLED else None
             if opened is None:
                 return await original(self, *args, **kwargs)
-            state, span, token, args, kwargs = opened
-            t1 = perf_counter_ns()
             try:
-                result = await original(self, *args, **kwargs)
+                result = await original(self, *opened[3], **opened[4])
             except BaseException as error:
-                failed(span, token, error)
+                failed(opened, error)
                 raise
-            t2 = perf_counter_ns()
-            _safe(finish, state, span, token, self, args, kwargs, result)
-            tally = state.costs[anchor]
-            tally[0] += t1 - t0 + perf_counter_ns() - t2
-            tally[1] += 1
+            finish(opened, self, result)
             return result
     else:
         @functools.wraps(original)
         def traced(self, *args, **kwargs):
-            if not process.ENABLED:
-                return original(self, *args, **kwargs)
-            t0 = perf_counter_ns()
-            opened = begin(self, args, kwargs)
+            opened = begin(self, args, kwargs) if process.ENABLED else None
             if opened is None:
                 return original(self, *args, **kwargs)
-            state, span, token, args, kwargs = opened
-            t1 = perf_counter_ns()
             try:
-                result = original(self, *args, **kwargs)
+                result = original(self, *opened[3], **opened[4])
             except BaseException as error:
-                failed(span, token, error)
+                failed(opened, error)
                 raise
-            t2 = perf_counter_ns()
-            _safe(finish, state, span, token, self, args, kwargs, result)
-            tally = state.costs[anchor]
-            tally[0] += t1 - t0 + perf_counter_ns() - t2
-            tally[1] += 1
+            finish(opened, self, result)
             return result
 
     setattr(traced, MARK, point.anchor)
@@ -272,11 +264,8 @@ def _wrap(original, point: Tracepoint, simulated: bool):
 _warned: set[str] = set()
 
 
-def _safe(fn, *args) -> None:
-    try:
-        fn(*args)
-    except Exception as error:  # tracing bugs are reported once, never raised into vLLM
-        key = f"{type(error).__name__}:{error}"
-        if key not in _warned:
-            _warned.add(key)
-            logger.warning("vmastery tracing: %s", key, exc_info=True)
+def _warn_once(error: Exception) -> None:
+    key = f"{type(error).__name__}:{error}"
+    if key not in _warned:
+        _warned.add(key)
+        logger.warning("vmastery tracing: %s", key, exc_info=error)
