@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from vmastery.errors import VmasteryError
 from vmastery.reanchor import apply as apply_mod
 from vmastery.reanchor.plan import RECORD, Tree, index, make_plan, source_tree
 from vmastery.reanchor.report import invariant, to_json, to_markdown
 from vmastery.reanchor.sites import rewrite, scan_text
+from vmastery.symbols import SymbolIndex
 
 
 def plan_for(repo: Path):
@@ -132,6 +135,99 @@ def test_no_note_is_ever_lost(repo):
     anchored = [p for p in (repo / "annotations").rglob("*.md") if "orphans" not in p.parts and "tours" not in p.parts]
     assert len(orphans) + len(anchored) == len(before)
     assert len(orphans) == sum(1 for i in plan.items if i.kind == "note" and i.state == "orphaned")
+
+# -- a note left for review (round 4: applying twice must stay a no-op) ------------------------------
+# The staged case is a real review, decided by the matcher: `estimate_budget` is gone, its only user
+# (`admit`) now calls `plan_token_budget` next door, but the new body shares too little code to move
+# the note on that evidence alone. The note must stay where it is, in review, run after run.
+
+ANCHOR = "vllm/core/budget.py::estimate_budget"
+
+OLD_BUDGET = '''
+def estimate_budget(waiting: list[int], limit: int) -> int:
+    """Tokens the next step may schedule: the waiting prompts, cut at the limit."""
+    total = 0
+    for length in waiting:
+        if total + length > limit:
+            break
+        total += length
+    return total
+
+
+def admit(waiting: list[int], limit: int) -> list[int]:
+    budget = estimate_budget(waiting, limit)
+    chosen, used = [], 0
+    for length in waiting:
+        if used + length <= budget:
+            chosen.append(length)
+            used += length
+    return chosen
+'''
+
+NEW_BUDGET = '''
+def plan_token_budget(waiting: list[int], limit: int, chunk: int = 512) -> int:
+    """Chunked prefill: every waiting prompt contributes at most one chunk."""
+    pieces = sorted((min(length, chunk) for length in waiting), reverse=True)
+    spare = max(limit - sum(pieces), 0)
+    logger.debug("budget %d, spare %d", limit, spare)
+    return limit - spare
+
+
+def admit(waiting: list[int], limit: int) -> list[int]:
+    budget = plan_token_budget(waiting, limit)
+    chosen, used = [], 0
+    for length in waiting:
+        if used + length <= budget:
+            chosen.append(length)
+            used += length
+    return chosen
+'''
+
+
+def add_review_case(repo: Path) -> None:
+    """Add budget.py to both trees of the `repo` fixture, and a note on the symbol that will be reviewed."""
+    (repo / "upstream/vllm/core/budget.py").write_text(textwrap.dedent(OLD_BUDGET).lstrip("\n"))
+    (repo.parent / "new/vllm/core/budget.py").write_text(textwrap.dedent(NEW_BUDGET).lstrip("\n"))
+    index = SymbolIndex.build(repo / "upstream", None, progress=False)
+    note = repo / "annotations" / "vllm/core/budget.py" / "estimate_budget.md"
+    note.parent.mkdir(parents=True, exist_ok=True)
+    note.write_text(f"---\nanchor: {ANCHOR}\nfingerprint: {index.get(ANCHOR).fingerprint}\ntags: []\n---\n"
+                    "Budget before scheduling; compare {anchor}`vllm/core/budget.py::admit`.\n")
+
+
+def test_review_is_kept_and_a_second_run_is_a_no_op(repo):
+    add_review_case(repo)
+    first = plan_for(repo)
+    note = next(i for i in first.items if i.kind == "note" and i.anchor == ANCHOR)
+    assert note.state == "review", note.evidence
+    assert note.candidates[0][0] == "vllm/core/budget.py::plan_token_budget"
+    assert first.edits, "the rest of the corpus moves"
+    apply_mod.apply(repo, first.edits)
+    record = json.loads((repo / RECORD).read_text())
+    assert list(record["review"]) == [ANCHOR]
+    after = snapshot(repo)
+    assert "annotations/vllm/core/budget.py/estimate_budget.md" in after  # left in place, not orphaned
+
+    again = plan_for(repo)  # the record now points at the new tree on both sides
+    kept = next(i for i in again.items if i.kind == "note" and i.anchor == ANCHOR)
+    assert kept.state == "review" and kept.candidates == note.candidates
+    assert again.edits == []
+    assert invariant(again)["review"] == 1
+    apply_mod.apply(repo, again.edits)
+    assert snapshot(repo) == after
+
+    # once a person points the note at the candidate, it is an ordinary anchored note
+    path = repo / "annotations/vllm/core/budget.py/estimate_budget.md"
+    path.write_text(path.read_text().replace(ANCHOR, "vllm/core/budget.py::plan_token_budget", 1))
+    resolved = plan_for(repo)
+    assert next(i for i in resolved.items if i.kind == "note" and i.file.endswith("estimate_budget.md")).state == "unchanged"
+
+
+def test_a_malformed_review_record_is_a_clear_error(repo):
+    (repo / RECORD).parent.mkdir(parents=True, exist_ok=True)
+    (repo / RECORD).write_text(json.dumps({"version": None, "tree": str(repo / "upstream"), "review": ["x"]}))
+    with pytest.raises(VmasteryError, match="review"):
+        plan_for(repo)
 
 
 from hypothesis import given, settings

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from vmastery.reanchor.diff import symbol_diff
-from vmastery.reanchor.match import Matcher, name_likeness, similarity, tokens
+from vmastery.reanchor.match import Matcher
+from vmastery.reanchor.similarity import name_likeness, similarity, tokens
 from vmastery.symbols import SymbolIndex
 
 

@@ -20,7 +20,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
-from .similarity import PROSE, parent_anchor
+from .similarity import PROSE, base_name, name_likeness, parent_anchor
 
 if TYPE_CHECKING:
     from .match import Matcher
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 WORD = re.compile(r"[A-Za-z_]\w*|\d[\w.]*")
 CLASS_HEAD = re.compile(r"class\s+\w+\s*(?:\[[^\]]*\])?\s*\(([^)]*)\)")
 SPLIT_MIN_MEMBERS = 2  # members of a split class found among its heirs, at least
+NAME_SIDE_MIN = 0.55  # code similarity the candidate a name points at needs to contest a rename (SAME_PARENT_MIN)
 
 
 def identifiers(code: str) -> frozenset[str]:
@@ -107,3 +108,31 @@ def classes_follow_members(m: Matcher, lost: list[Symbol]) -> None:
             sim = m.sim(old, m.new.by_anchor[target])
             m.claim(old, target, sim, count / total,
                     [f"{count} of {total} members went there", f"code similarity {sim:.2f}"])
+
+
+def names_disagree(m: Matcher, lost: list[Symbol]) -> None:
+    """A method renamed in its class to a name sharing no word with the old one, while another new
+    member of the class keeps part of the old name and is also similar enough: code and name point
+    at different heirs, and a person decides (`review`) rather than the code alone.
+
+    `_cache_block_mask`: the closest body is `finalize_partial_tail_offload` (0.71), yet
+    `reachable_block_mask` (0.57) keeps the name's words and its job.
+    """
+    for old in lost:
+        d = m.decisions.get(old.anchor)
+        if d is None or d.state != "renamed" or old.kind != "method" or not d.new:
+            continue
+        chosen = m.new.by_anchor[d.new]
+        if parent_anchor(d.new) != parent_anchor(old.anchor) or name_likeness(old.name, chosen.name) > 0:
+            continue
+        contested = [(m.sim(old, s), s.anchor) for s in m.fresh_members.get(parent_anchor(d.new), ())
+                     if s.anchor != d.new and s.anchor not in m.claimed and s.kind == "method"
+                     and base_name(s) != base_name(old) and name_likeness(old.name, s.name) >= 0.5]
+        contested = [(sim, a) for sim, a in contested if sim >= NAME_SIDE_MIN]
+        if len(contested) != 1:
+            continue
+        sim, anchor = contested[0]
+        m.claimed.discard(d.new)
+        m.review(old, [(d.new, d.similarity), (anchor, round(sim, 3))],
+                 [f"code points at {short_name(d.new)} ({d.similarity:.2f}), its name at "
+                  f"{short_name(anchor)} ({sim:.2f})"])

@@ -24,22 +24,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..symbols import Symbol, SymbolIndex
-from .evidence import classes_follow_members, identifiers, overlap, split_classes
-from .similarity import base_name, name_likeness, parent_anchor, similarity, tokens
-from .structure import Users, hoisted, users_follow, uses_follow
+from .accept import TINY_TOKENS, acceptable, level, tightest_kept
+from .evidence import classes_follow_members, identifiers, names_disagree, overlap, split_classes
+from .similarity import base_name, parent_anchor, similarity, tokens
+from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
 
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
-SAME_NAME_MIN = 0.55  # a moved symbol keeping a distinctive name needs this much code in common
-SAME_NAME_NEAR_MIN = 0.4  # ... less when it went where the rest of its file went
-SAME_PARENT_MIN = 0.55  # a method renamed inside its own class
-RENAME_MIN = 0.8  # a renamed one needs more: nothing else vouches for it
-RENAME_MARGIN = 0.1  # how far a renamed symbol's best match must lead the next one
-NEAR_MIN = 0.7  # a rename next door (same file, where its class went, or a similar name)
-GENERIC_NAME = 4  # a name defined this often in the new tree (`__init__`, `get_name`) proves nothing
-TINY_TOKENS = 40  # bodies this short are too generic to match on code alone
 MIN_LINE = 12  # shorter lines (`return x`) are too common to point anywhere
 MAX_DF = 60  # a line found in more places than this says nothing about identity
-
 
 @dataclass(slots=True)
 class Decision:
@@ -69,6 +61,7 @@ class Matcher:
         self._sims: dict[tuple[str, str], float] = {}
         self._moved_to: dict[str, set[str]] = defaultdict(set)  # old file -> files its symbols went to
         self.users: Users | None = Users(self)
+        self.kept_name: dict[str, str | None] = {}  # old anchor -> the one candidate keeping its name, if any
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -215,6 +208,8 @@ class Matcher:
         self._reassign_members(lost, set(users_follow(self, lost)), only_orphans=False)
         uses_follow(self, lost)
         hoisted(self, lost)
+        overrides_follow(self, lost)
+        names_disagree(self, lost)
         classes_follow_members(self, lost)
         for path in files:
             self.decisions[path] = self._file(path)
@@ -271,11 +266,11 @@ class Matcher:
 
     @cached_property
     def classes_named(self) -> dict[str, list[Symbol]]:
-        table = defaultdict(list)
-        for s in self.new.by_anchor.values():
-            if s.kind == "class":
-                table[s.name].append(s)
-        return table
+        return _classes_named(self.new)
+
+    @cached_property
+    def old_classes_named(self) -> dict[str, list[Symbol]]:
+        return _classes_named(self.old)
 
     def _same_anchor(self, old: Symbol, new: Symbol) -> Decision:
         moved_lines = (old.start, old.end) != (new.start, new.end)
@@ -379,8 +374,9 @@ class Matcher:
                 scored.append((score, sim, anchor, reasons))
             scored.sort(key=lambda item: -item[0])
             best[old.anchor] = [(a, round(s, 3)) for _, s, a, _ in scored[:3]]
+            self.kept_name[old.anchor] = tightest_kept(self, old, [anchor for _, _, anchor, _ in scored])
             homes = self._home(old)
-            levels = [self._level(old, anchor, reasons, homes) for _, _, anchor, reasons in scored]
+            levels = [level(self, old, anchor, reasons, homes) for _, _, anchor, reasons in scored]
             for rank, (score, sim, anchor, reasons) in enumerate(scored):
                 # best similarity among the *other* candidates
                 other = max((item[1] for i, item in enumerate(scored) if i != rank), default=-1.0)
@@ -397,7 +393,7 @@ class Matcher:
                     rest = [item[1] for i, item in enumerate(scored)
                             if i != rank and levels[i] >= levels[rank] and item[1] < sim - 0.02]
                     other = max([scored[i][1] for i in tied] + rest, default=-1.0)
-                if self._acceptable(old, anchor, sim, reasons, other):
+                if acceptable(self, old, anchor, sim, reasons, other):
                     offers.append((score, sim, old, anchor, reasons))
         offers.sort(key=lambda item: -item[0])
         for score, sim, old, anchor, reasons in offers:
@@ -415,63 +411,6 @@ class Matcher:
                 self.decisions[old.anchor] = Decision(
                     old.anchor, "orphaned", similarity=0.0, confidence=0.0, candidates=best[old.anchor],
                     evidence=["no counterpart above the thresholds"])
-
-    def _level(self, old: Symbol, anchor: str, reasons: list[str], homes: set[str]) -> int:
-        """How much besides code vouches for a candidate: its name counts most, then its place."""
-        return 2 * ("same name" in reasons) + ("follows its parent" in reasons or "same class" in reasons
-                                                or self.new.by_anchor[anchor].path in homes)
-
-    def _acceptable(self, old: Symbol, anchor: str, sim: float, reasons: list[str], other: float) -> bool:
-        """Whether `anchor` may be `old`'s new home: enough code in common, and not a coin toss.
-
-        The bar depends on what else vouches for the match: keeping a distinctive name, following
-        its class, staying in its file or having a similar name each make a weaker code match
-        believable; a generic name (`__init__`) vouches for nothing.
-        """
-        new = self.new.by_anchor[anchor]
-        same_name = base_name(old) == base_name(new)
-        follows = "follows its parent" in reasons
-        near = new.path in self._home(old)
-        generic = max(self._name_count.get(base_name(old), 0), self._old_name_count.get(base_name(old), 0)) >= GENERIC_NAME
-        # A function wrapped into a class named after it (`_pack_seq_kernel` -> `PackSeqKernel.kernel`)
-        # keeps its name in the class: compare with the last two parts of the new qualname too.
-        likeness = max(name_likeness(old.name, new.name), name_likeness(old.name, _last_two(new.qualname)))
-        tiny = len(self.toks(self.old, old)) < TINY_TOKENS
-        rivals = other >= sim - 0.02  # another candidate nearly as similar
-        parent = parent_anchor(old.anchor)
-        parent_went = self.decisions[parent].new if parent and parent in self.decisions else None
-        same_parent = parent_went is not None and parent_anchor(anchor) == parent_went
-        if follows:
-            return sim >= SAME_NAME_MIN
-        parent_lost = parent is not None and parent in self.decisions and self.decisions[parent].new is None
-        if old.kind == "method" and (parent_went or parent_lost) and not same_parent and not near:
-            # A method leaving its class for an unrelated one: only strong code evidence will do,
-            # and never for a name many classes define (each backend's `get_kv_cache_shape`), nor
-            # when the class it belonged to went somewhere that has a member of that name (round 3).
-            if parent_went and f"{parent_went}.{old.name}" in self.new.by_anchor:
-                return False
-            return not generic and not tiny and sim >= RENAME_MIN and not rivals
-        if rivals and sim < 1.0:
-            return False  # another candidate is nearly as good: the evidence cannot tell them apart
-        if generic and not near:
-            return False  # `get_name` elsewhere is just another class's `get_name`
-        if not same_name and other >= sim - RENAME_MARGIN:
-            return False  # a rename must stand out: splits leave several near-equal heirs
-        if same_parent:  # renamed in place, inside the class it always belonged to
-            return sim >= (0.9 if tiny else SAME_PARENT_MIN) and not rivals
-        if tiny and not (same_name and not generic) and not (near and likeness >= 0.5):
-            return False  # a short body matches too many places to trust on code alone
-        if same_name and not generic:
-            bar = SAME_NAME_NEAR_MIN if near else SAME_NAME_MIN
-        elif likeness >= 0.75:
-            bar = SAME_NAME_MIN
-        elif near or likeness >= 0.5:
-            bar = NEAR_MIN
-        else:
-            bar = RENAME_MIN
-        if sim < bar or (same_name and generic and not near and sim < RENAME_MIN):
-            return False
-        return not rivals
 
     def _file(self, path: str) -> Decision:
         if path in self.new.by_file:
@@ -495,8 +434,12 @@ class Matcher:
                         evidence=["no file received most of its symbols"])
 
 
-def _last_two(qualname: str) -> str:
-    return "_".join(qualname.replace("::", ".").split(".")[-2:])
+def _classes_named(index: SymbolIndex) -> dict[str, list[Symbol]]:
+    table = defaultdict(list)
+    for s in index.by_anchor.values():
+        if s.kind == "class":
+            table[s.name].append(s)
+    return table
 
 
 def _family(kind: str) -> str:

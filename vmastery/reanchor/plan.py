@@ -25,7 +25,8 @@ from .sites import Site, rewrite, scan
 RECORD = f"{ANNOTATIONS}/.anchored-at.json"  # where the last --apply says the corpus now points
 ORPHANS = f"{ANNOTATIONS}/orphans"
 ANCHORED = {"unchanged", "shifted", "changed", "moved", "renamed"}
-KEPT = {"orphaned", "review"}  # not anchored in the new tree: an orphan is set aside, a review stays in place
+KEPT = {"orphaned", "review"}
+CARRIED = "left for review by the run from"  # evidence of a review kept from an earlier applied run  # not anchored in the new tree: an orphan is set aside, a review stays in place
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +115,33 @@ def index(root: Path, tree: Tree, progress: bool) -> SymbolIndex:
     return SymbolIndex.build(tree.root, cache, progress=progress)
 
 
+def pending_reviews(root: Path) -> dict[str, dict]:
+    """Anchors an applied run left for review, as its record lists them: anchor -> candidates, evidence.
+
+    A review keeps its old anchor, which names a symbol of the tree the run came *from*, not of the
+    tree the record now points at. Without this list the next run (the same tree on both sides)
+    would find the anchor in neither tree and orphan the note: applying twice would not be a no-op.
+    """
+    record = root / RECORD
+    if not record.exists():
+        return {}
+    data = json.loads(record.read_text(encoding="utf-8"))
+    reviews = data.get("review") or {}
+    well_formed = isinstance(reviews, dict) and all(
+        isinstance(entry, dict) and all(isinstance(c, list) and len(c) == 2 and isinstance(c[0], str)
+                                        for c in entry.get("candidates", []))
+        for entry in reviews.values())
+    if not well_formed:
+        raise VmasteryError(f"{RECORD}: 'review' must map each anchor to {{\"from\": ..., \"candidates\": "
+                            "[[anchor, similarity], ...]}\n"
+                            "    fix: restore the file from git, or re-run the last --apply from its source tree")
+    return reviews
+
+
 def make_plan(root: Path, old: Tree, new: Tree, old_index: SymbolIndex, new_index: SymbolIndex,
               coverage_prefix: str | None = None, threshold: float = CHANGE_THRESHOLD) -> Plan:
     matcher = Matcher(old_index, new_index, threshold)
+    reviews = pending_reviews(root)
     sites = scan(root)
     corpus = load(root)
     notes = {n.file: n for n in corpus.notes}
@@ -128,7 +153,7 @@ def make_plan(root: Path, old: Tree, new: Tree, old_index: SymbolIndex, new_inde
     items: list[Item] = []
     mapping: dict[str, str] = {}
     for site in sites:
-        decision = _decide(matcher, site.anchor)
+        decision = _decide(matcher, site.anchor, reviews)
         item = _item(site.kind, site.file, site.line, site.anchor, decision, old_index, new_index,
                      with_code=site.kind == "note")
         items.append(item)
@@ -141,20 +166,28 @@ def make_plan(root: Path, old: Tree, new: Tree, old_index: SymbolIndex, new_inde
             items += _window_quotes(root, site, decision, new_index)
     coverage = [_item("symbol", None, 0, a, matcher.decide(a), old_index, new_index, with_code=False)
                 for a in coverage_anchors]
-    edits = _edits(root, sites, mapping, items, notes, old_index, new_index, threshold, old, new)
+    edits = _edits(root, sites, mapping, items, notes, old_index, new_index, threshold, old, new, reviews)
     return Plan(old, new, items, edits, coverage)
 
 
-def _decide(matcher: Matcher, anchor: str) -> Decision:
-    """The matcher's decision, except that an anchor already naming a new-tree symbol stays put.
+def _decide(matcher: Matcher, anchor: str, reviews: dict[str, dict]) -> Decision:
+    """The matcher's decision, except for anchors an earlier applied run already dealt with.
 
-    That guard is what keeps a run safe on a corpus that is already (partly) re-anchored: a name the
-    old tree lacks but the new tree has is taken as already moved, never as lost.
+    An anchor already naming a new-tree symbol stays put: a name the old tree lacks but the new tree
+    has is taken as already moved, never as lost. An anchor that run left for review (and that still
+    names neither tree's symbol) stays in review with the candidates it had, until a person picks one.
     """
     in_old = matcher.old.get(anchor) if "::" in anchor else anchor in matcher.old.by_file
     in_new = matcher.new.get(anchor) if "::" in anchor else anchor in matcher.new.by_file
     if not in_old and in_new:
         return Decision(anchor, "unchanged", anchor, evidence=["already names a symbol of the new tree"])
+    if not in_old and anchor in reviews:
+        pending = reviews[anchor]
+        return Decision(anchor, "review", None, similarity=0.0, confidence=0.0,
+                        evidence=[f"{CARRIED} {pending.get('from', '?')}; "
+                                  "still unresolved: point the anchor at one of the candidates by hand",
+                                  *pending.get("evidence", [])],
+                        candidates=[(a, s) for a, s in pending.get("candidates", [])])
     return matcher.decide(anchor)
 
 
@@ -221,7 +254,8 @@ def _window_quotes(root: Path, site: Site, decision: Decision, new: SymbolIndex)
 
 
 def _edits(root: Path, sites: list[Site], mapping: dict[str, str], items: list[Item], notes: dict,
-           old_index: SymbolIndex, new_index: SymbolIndex, threshold: float, old: Tree, new: Tree) -> list[Edit]:
+           old_index: SymbolIndex, new_index: SymbolIndex, threshold: float, old: Tree, new: Tree,
+           pending: dict[str, dict]) -> list[Edit]:
     by_file: dict[str, list[Site]] = {}
     for site in sites:
         by_file.setdefault(site.file, []).append(site)
@@ -246,12 +280,33 @@ def _edits(root: Path, sites: list[Site], mapping: dict[str, str], items: list[I
         if item.kind == "note" and item.state == "orphaned" and item.file:
             edits.append(_orphan_record(item, old_index, old, new))
     if edits:
-        record = json.dumps({"version": new.version, "tree": None if new.version else str(new.root),
-                             "from": old.label}, indent=1) + "\n"
+        data = {"version": new.version, "tree": None if new.version else str(new.root), "from": old.label}
+        reviews = _reviews(items, old, pending)
+        if reviews:  # what the next run must keep in review rather than orphan (see pending_reviews)
+            data["review"] = reviews
+        record = json.dumps(data, indent=1) + "\n"
         current = (root / RECORD).read_text(encoding="utf-8") if (root / RECORD).exists() else None
         if current != record:
             edits.append(Edit(RECORD, RECORD, record, "record the tree the corpus now points at"))
     return edits
+
+
+def _reviews(items: list[Item], old: Tree, pending: dict[str, dict]) -> dict[str, dict]:
+    """Anchors of this run left for review, with the run they came from and what to pick among.
+
+    A review carried over from an earlier run keeps that run's entry: its candidates are still the
+    ones to pick among, and its anchor still names a symbol of that run's source tree.
+    """
+    out: dict[str, dict] = {}
+    for item in items:
+        if item.state != "review" or item.kind in {"line-note", "upstream-from", "upstream-to"}:
+            continue
+        if item.evidence and item.evidence[0].startswith(CARRIED) and item.anchor in pending:
+            out[item.anchor] = pending[item.anchor]
+        else:
+            out[item.anchor] = {"from": old.label, "candidates": [list(c) for c in item.candidates],
+                                "evidence": list(item.evidence)}
+    return out
 
 
 def _orphan_record(item: Item, old_index: SymbolIndex, old: Tree, new: Tree) -> Edit:

@@ -45,13 +45,32 @@ def base_name(symbol: Symbol) -> str:
 
 def name_words(name: str) -> set[str]:
     """`_get_kv_cache_shape` -> {get, kv, cache, shape}; `CPTritonContext` -> {cp, triton, context}."""
-    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)  # an acronym ends where a word starts: PP|Handler
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", spaced)
     return {w.lower() for w in re.split(r"[_\W]+", spaced) if w}
 
 
 def name_likeness(a: str, b: str) -> float:
     wa, wb = name_words(a), name_words(b)
     return len(wa & wb) / len(wa | wb) if wa | wb else 0.0
+
+
+def name_kept(old: str, new_qualname: str) -> bool:
+    """Whether every word of a (two-word or longer) old name survives in the new name or its class's.
+
+    `pp_receive` -> `PPHandler.receive`, `TRTLLMDecode` -> `FlashInferTrtllmAPIDecode`,
+    `get_finished` -> `get_finished_jobs`: the old name was kept and qualified, which word overlap
+    alone (`name_likeness`) undervalues as the new name grows.
+    """
+    return words_added(old, new_qualname) is not None
+
+
+def words_added(old: str, new_qualname: str) -> int | None:
+    """How many words the new name (with its class's) adds to a kept old name; None if not kept."""
+    words = name_words(old)
+    parts = new_qualname.replace("::", ".").split(".")
+    new = name_words(parts[-1]) | (name_words(parts[-2]) if len(parts) > 1 else set())
+    return len(new - words) if len(words) >= 2 and words <= new else None
 
 
 def parent_anchor(anchor: str) -> str | None:

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
 from .evidence import class_bases, short_name
-from .similarity import base_name, parent_anchor
+from .similarity import base_name, name_kept, parent_anchor
 
 if TYPE_CHECKING:
     from .match import Matcher
@@ -157,11 +157,13 @@ def _parent_kept(m: Matcher, old: Symbol) -> bool:
 
 
 def hoisted(m: Matcher, lost: list[Symbol]) -> None:
-    """An orphaned method whose class lives on, and one of whose new ancestors gained a method of its name."""
+    """An orphaned method whose class lives on, and one of whose new ancestors gained a method of its
+    name (or, failing that, exactly one whose name keeps the old one or is kept in it:
+    `_build_draft_attn_metadata` -> `_build_attn_metadata`)."""
     for old in lost:
         d = m.decisions.get(old.anchor)
-        if d is None or d.state != "orphaned" or old.kind != "method":
-            continue
+        if d is None or d.state not in {"orphaned", "review"} or old.kind != "method":
+            continue  # a review too: inheritance is firmer evidence than the users that proposed it
         parent = parent_anchor(old.anchor)
         went = parent if parent in m.new.by_anchor else (m.decisions[parent].new if parent in m.decisions else None)
         if not went or m.new.get(went) is None or m.new.by_anchor[went].kind != "class":
@@ -171,33 +173,95 @@ def hoisted(m: Matcher, lost: list[Symbol]) -> None:
             anchor = f"{ancestor.anchor}.{old.name}"
             if anchor in m.new.by_anchor and anchor not in m.old.by_anchor and anchor not in m.claimed:
                 options.append(anchor)
-        if not options:
-            continue
+        if not options:  # hoisted and renamed: exactly one new ancestor method keeps the old name, or is kept in it
+            options = [s.anchor for ancestor in ancestors(m, m.new.by_anchor[went])
+                       for s in m.fresh_members.get(ancestor.anchor, ())
+                       if s.kind == "method" and s.anchor not in m.claimed and f"{went}.{s.name}" not in m.new.by_anchor
+                       and (name_kept(old.name, s.name) or name_kept(s.name, old.name))]
+            if len(options) != 1:
+                continue
         best = max(options, key=lambda a: containment(m, old, m.new.by_anchor[a]))
         sim = m.sim(old, m.new.by_anchor[best])
-        if sim < HOIST_MIN or base_name(old) != base_name(m.new.by_anchor[best]):
+        if sim < HOIST_MIN:
             continue
         m.claim(old, best, sim, min(0.5 + sim / 2, 0.99),
-                [f"hoisted: {short_name(went)} inherits {old.name} from {short_name(parent_anchor(best) or best)}",
+                [f"hoisted: {short_name(went)} inherits {short_name(best)} from {short_name(parent_anchor(best) or best)}",
                  f"holds {containment(m, old, m.new.by_anchor[best]):.0%} of the old body",
                  f"code similarity {sim:.2f}"])
 
 
-def ancestors(m: Matcher, cls: Symbol) -> list[Symbol]:
-    """New classes `cls` inherits from, nearest first; a base name defined twice is resolved to one
-    in the same file, else skipped (guessing would be worse than stopping)."""
+def ancestors(m: Matcher, cls: Symbol, old: bool = False) -> list[Symbol]:
+    """Classes `cls` inherits from (in the new tree, or the old one), nearest first; a base name
+    defined twice is resolved to one in the same file, else skipped (guessing would be worse than
+    stopping)."""
+    index, named = (m.old, m.old_classes_named) if old else (m.new, m.classes_named)
     out: list[Symbol] = []
     todo = [cls]
     while todo and len(out) < ANCESTOR_DEPTH:
         current = todo.pop(0)
-        for name in class_bases(m.new.code(current)):
-            defs = [s for s in m.classes_named.get(name, ()) if s.anchor != current.anchor]
+        for name in class_bases(index.code(current)):
+            defs = [s for s in named.get(name, ()) if s.anchor != current.anchor]
             if len(defs) > 1:
                 defs = [s for s in defs if s.path == current.path]
             if len(defs) == 1 and defs[0] not in out:
                 out.append(defs[0])
                 todo.append(defs[0])
     return out
+
+
+def overrides_follow(m: Matcher, lost: list[Symbol]) -> None:
+    """An orphaned override whose base method was renamed, while its class, living on, gained a
+    method of the base's new name: the override was renamed with the interface it implements.
+
+    `FileSystemTierManager.get_finished` overrode `SecondaryTierManager.get_finished`; the base
+    method is now `get_finished_jobs`, and so is the override, rewritten beyond what code similarity
+    alone could vouch for. Both halves are read from the trees: the old class inherits the old
+    method, the new class inherits the new name from the class the base method went to.
+    """
+    for old in lost:
+        d = m.decisions.get(old.anchor)
+        if d is None or d.state not in {"orphaned", "review"} or old.kind != "method" or m.users is None:
+            continue
+        parent = parent_anchor(old.anchor)
+        went = parent if parent in m.new.by_anchor else (m.decisions[parent].new if parent in m.decisions else None)
+        if not went or m.new.get(went) is None or m.new.by_anchor[went].kind != "class" \
+                or m.old.get(parent) is None or m.old.by_anchor[parent].kind != "class":
+            continue
+        base = next((f"{a.anchor}.{old.name}" for a in ancestors(m, m.old.by_anchor[parent], old=True)
+                     if f"{a.anchor}.{old.name}" in m.old.by_anchor), None)
+        if base is None or base in m.new.by_anchor:
+            continue  # not an override, or the base kept its name: nothing was renamed
+        decision = m.decisions.get(base)
+        if decision is None and not m.users.nested:
+            m.users.nested = True
+            try:
+                decision = m.decide(base)
+            finally:
+                m.users.nested = False
+        if decision is None or decision.state != "renamed" or not decision.new:
+            continue
+        renamed = m.new.by_anchor[decision.new]
+        anchor = f"{went}.{renamed.name}"
+        home = parent_anchor(renamed.anchor)
+        if anchor not in m.new.by_anchor or anchor in m.old.by_anchor or anchor in m.claimed \
+                or not any(a.anchor == home for a in ancestors(m, m.new.by_anchor[went])):
+            continue
+        sim = m.sim(old, m.new.by_anchor[anchor])
+        because = f"override follows its base: {short_name(base)} became {short_name(decision.new)}, " \
+                  f"which {short_name(went)} now overrides"
+        # The interface may have been split (`scale_elastic_ep` -> `prepare_` + `commit_elastic_ep`):
+        # when the old override's code is closer to another new method of the interface that the
+        # class also overrides, structure and code disagree, and a person decides, unless the name
+        # settles it: the old name lives on in the new one (`get_finished` -> `get_finished_jobs`).
+        interface = {s.name for s in m.fresh_members.get(home, ())} - {renamed.name}
+        rivals = sorted(((m.sim(old, s), s.anchor) for s in m.fresh_members.get(went, ())
+                         if s.name in interface and s.anchor not in m.claimed), reverse=True)
+        if rivals and rivals[0][0] > sim and not name_kept(old.name, renamed.name):
+            m.review(old, [(anchor, round(sim, 3)), (rivals[0][1], round(rivals[0][0], 3))],
+                     [because, f"but its code is closer to {short_name(rivals[0][1])} "
+                               f"({rivals[0][0]:.2f} against {sim:.2f}), also new in that interface"])
+            continue
+        m.claim(old, anchor, sim, min(0.5 + sim / 2, 0.99), [because, f"code similarity {sim:.2f}"])
 
 
 def containment(m: Matcher, old: Symbol, new: Symbol) -> float:

@@ -1,0 +1,120 @@
+"""Whether a candidate may be a lost symbol's new home: the bars code similarity must clear.
+
+The bar depends on what else vouches for a match (see `acceptable`): a kept name, the place (its
+old file, where its class or its file-mates went), a name kept inside a longer one. `level` ranks
+that structural evidence, which breaks ties when code cannot (`Matcher._assign_round`).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..symbols import Symbol
+from .similarity import base_name, name_likeness, parent_anchor, words_added
+
+if TYPE_CHECKING:
+    from .match import Matcher
+
+SAME_NAME_MIN = 0.55  # a moved symbol keeping a distinctive name needs this much code in common
+SAME_NAME_NEAR_MIN = 0.4  # ... less when it went where the rest of its file went
+SAME_PARENT_MIN = 0.55  # a method renamed inside its own class
+RENAME_MIN = 0.8  # a renamed one needs more: nothing else vouches for it
+RENAME_MARGIN = 0.1  # how far a renamed symbol's best match must lead the next one
+NEAR_MIN = 0.7  # a rename next door (same file, where its class went, or a similar name)
+CLEAR_LEAD = 0.2  # a rename next door this far ahead of every other candidate needs only SAME_NAME_MIN
+GENERIC_NAME = 4  # a name defined this often in the new tree (`__init__`, `get_name`) proves nothing
+TINY_TOKENS = 40  # bodies this short are too generic to match on code alone
+
+
+def tightest_kept(m: Matcher, old: Symbol, anchors: list[str]) -> str | None:
+    """The candidate that keeps `old`'s whole name adding the fewest words, if exactly one does.
+
+    A kept name singles out an heir only when it is unambiguous: `SparseBackend` is kept just as
+    well by `_SparseBackendBase` as by `SparseBackendGen10`, so there it proves nothing.
+    """
+    if generic_name(m, old):
+        return None
+    added = [(n, a) for a in anchors if (n := words_added(old.name, m.new.by_anchor[a].qualname)) is not None]
+    if not added:
+        return None
+    fewest = min(n for n, _ in added)
+    tightest = [a for n, a in added if n == fewest]
+    return tightest[0] if len(tightest) == 1 else None
+
+
+def level(m: Matcher, old: Symbol, anchor: str, reasons: list[str], homes: set[str]) -> int:
+    """How much besides code vouches for a candidate: its name (kept, or kept inside the new one)
+    counts most, then its place."""
+    kept = "same name" in reasons or m.kept_name.get(old.anchor) == anchor
+    return 2 * kept + ("follows its parent" in reasons or "same class" in reasons
+                       or m.new.by_anchor[anchor].path in homes)
+
+
+def generic_name(m: Matcher, old: Symbol) -> bool:
+    """A name defined this often (`__init__`, `get_name`) vouches for nothing."""
+    return max(m.new_name_count(old), m.old_name_count(old)) >= GENERIC_NAME
+
+
+def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[str], other: float) -> bool:
+    """Whether `anchor` may be `old`'s new home: enough code in common, and not a coin toss.
+
+    The bar depends on what else vouches for the match: keeping a distinctive name, following
+    its class, staying in its file or having a similar name each make a weaker code match
+    believable; a generic name (`__init__`) vouches for nothing.
+    """
+    new = m.new.by_anchor[anchor]
+    same_name = base_name(old) == base_name(new)
+    follows = "follows its parent" in reasons
+    near = new.path in m.home(old)
+    generic = generic_name(m, old)
+    # A function wrapped into a class named after it (`_pack_seq_kernel` -> `PackSeqKernel.kernel`)
+    # keeps its name in the class: compare with the last two parts of the new qualname too.
+    likeness = max(name_likeness(old.name, new.name), name_likeness(old.name, _last_two(new.qualname)))
+    kept = m.kept_name.get(old.anchor) == anchor
+    if kept:
+        likeness = 1.0  # the whole old name lives on inside the new one (round 4)
+    tiny = len(m.toks(m.old, old)) < TINY_TOKENS
+    rivals = other >= sim - 0.02  # another candidate nearly as similar
+    parent = parent_anchor(old.anchor)
+    parent_went = m.decisions[parent].new if parent and parent in m.decisions else None
+    same_parent = parent_went is not None and parent_anchor(anchor) == parent_went
+    if follows:
+        return sim >= SAME_NAME_MIN
+    parent_lost = parent is not None and parent in m.decisions and m.decisions[parent].new is None
+    if old.kind == "method" and (parent_went or parent_lost) and not same_parent and not near:
+        # A method leaving its class for an unrelated one: only strong code evidence will do,
+        # and never for a name many classes define (each backend's `get_kv_cache_shape`), nor
+        # when the class it belonged to went somewhere that has a member of that name (round 3).
+        if parent_went and f"{parent_went}.{old.name}" in m.new.by_anchor:
+            return False
+        # A longer name keeping the whole old one, far ahead of anything else, makes NEAR_MIN
+        # enough (round 4: `_freeze_gc` -> `gc_utils.freeze_gc_for_cudagraph_capture`); the
+        # bare same name in another class is just as likely a namesake, so it does not count.
+        bar = NEAR_MIN if kept and not same_name and sim - other >= CLEAR_LEAD else RENAME_MIN
+        return not generic and not tiny and sim >= bar and not rivals
+    if rivals and sim < 1.0:
+        return False  # another candidate is nearly as good: the evidence cannot tell them apart
+    if generic and not near:
+        return False  # `get_name` elsewhere is just another class's `get_name`
+    if not same_name and other >= sim - RENAME_MARGIN:
+        return False  # a rename must stand out: splits leave several near-equal heirs
+    if same_parent:  # renamed in place, inside the class it always belonged to
+        return sim >= (0.9 if tiny else SAME_PARENT_MIN) and not rivals
+    if tiny and not (same_name and not generic) and not (near and likeness >= 0.5):
+        return False  # a short body matches too many places to trust on code alone
+    if same_name and not generic or kept and near:
+        bar = SAME_NAME_NEAR_MIN if near else SAME_NAME_MIN
+    elif likeness >= 0.75:
+        bar = SAME_NAME_MIN
+    elif near and parent is None and sim - other >= CLEAR_LEAD:
+        bar = SAME_NAME_MIN  # a module-level rename next door, and nothing else comes close (round 4)
+    elif near or likeness >= 0.5:
+        bar = NEAR_MIN
+    else:
+        bar = RENAME_MIN
+    if sim < bar or (same_name and generic and not near and sim < RENAME_MIN):
+        return False
+    return not rivals
+
+
+def _last_two(qualname: str) -> str:
+    return "_".join(qualname.replace("::", ".").split(".")[-2:])
