@@ -196,6 +196,7 @@ def _wrap(original, point: Tracepoint, simulated: bool):
         """Close the span of a call that returned, and add what tracing it cost to the tally."""
         t2 = perf_counter_ns()
         state, span, token, args, kwargs, spent = opened
+        flushed = state.flush_ns  # a flush in an after-hook is counted apart (ProcessState.flush_ns)
         try:
             CURRENT.reset(token)
 
@@ -219,7 +220,7 @@ def _wrap(original, point: Tracepoint, simulated: bool):
         except Exception as error:  # tracing bugs are reported once, never raised into vLLM
             _warn_once(error)
         tally = state.costs[anchor]
-        tally[0] += spent + perf_counter_ns() - t2
+        tally[0] += spent + perf_counter_ns() - t2 - (state.flush_ns - flushed)
         tally[1] += 1
 
     def failed(opened, error: BaseException) -> None:

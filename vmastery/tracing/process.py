@@ -82,6 +82,7 @@ class ProcessState:
     roots: dict = field(default_factory=dict)  # root span id -> open root span (front-end)
     contexts: dict = field(default_factory=dict)  # request id -> (trace id, root span id) from trace_headers
     costs: defaultdict = field(default_factory=lambda: defaultdict(lambda: [0, 0]))  # anchor -> [ns, calls]
+    flush_ns: int = 0  # time spent writing files, kept apart from the per-call cost above
     started_ns: int = field(default_factory=time.time_ns)
 
     def __post_init__(self) -> None:
@@ -99,6 +100,7 @@ class ProcessState:
 
     def flush(self, reason: str = "") -> None:
         """Write buffered spans (and the VizTracer window, if any) to disk; safe to call often."""
+        started = time.perf_counter_ns()
         with self.lock:
             self.flushes += 1
             self.last_flush = time.monotonic()
@@ -115,10 +117,11 @@ class ProcessState:
                             pass
                 if tracer is not None:
                     _save_viztracer(tracer, self.out / "viz" / f"{self.role}-{self.pid}-{self.flushes:04d}.json")
-                self._write_cost()
             finally:
                 if tracer is not None:
                     tracer.start()
+                self.flush_ns += time.perf_counter_ns() - started
+                self._write_cost()
 
     @property
     def cost_ns(self) -> int:
@@ -136,6 +139,7 @@ class ProcessState:
         tmp = path.with_suffix(".part")
         tmp.write_text(json.dumps({"process": self.role, "pid": self.pid, "level": self.level,
                                    "traced_calls": self.traced_calls, "cost_ns": self.cost_ns,
+                                   "flushes": self.flushes, "flush_ns": self.flush_ns,
                                    "by_tracepoint": {a: {"ns": ns, "calls": n} for a, (ns, n) in self.costs.items()},
                                    "started_ns": self.started_ns,
                                    "flushed_ns": time.time_ns()}))

@@ -80,7 +80,8 @@ def own_cost(records: list[dict]) -> list[str]:
         per_call = r["cost_ns"] / 1e3 / max(r["traced_calls"], 1)
         lines.append(f"tracing's own cost in {r['process']} (pid {r['pid']}): {r['traced_calls']} traced calls, "
                      f"{cost_ms:.1f} ms ({per_call:.1f} us per call) in {wall_ms:.0f} ms traced "
-                     f"({100 * cost_ms / wall_ms:.2f} %)"
+                     f"({100 * cost_ms / wall_ms:.2f} %); {r.get('flushes', 0)} flushes wrote files in "
+                     f"{r.get('flush_ns', 0) / 1e6:.1f} ms"
                      + (", VizTracer recording the wrappers included" if r.get("level") == "fine" else ""))
     return lines
 
