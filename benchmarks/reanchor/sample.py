@@ -1,6 +1,9 @@
-"""Draw a random sample of vllm/v1/ anchors to label, excluding every anchor already labelled.
+"""Draw a random sample of anchors to label, excluding every anchor already labelled.
 
     python benchmarks/reanchor/sample.py --seed 3 --lost 34 --kept 6
+    python benchmarks/reanchor/sample.py --seed 6 --prefix vllm/ --lost 50 --kept 8
+
+Anchors are drawn under `--prefix` (default vllm/v1/; vllm/ widens the pool to the whole tree).
 
 Prints anchors whose anchor is gone in the new tree (`--lost`) and anchors that still exist
 (`--kept`). It reads only the two symbol indexes, never the matcher, so a set drawn with it is
@@ -25,13 +28,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, required=True)
     parser.add_argument("--lost", type=int, default=34)
     parser.add_argument("--kept", type=int, default=6)
+    parser.add_argument("--prefix", default="vllm/v1/",
+                        help="only anchors whose path starts with this (default: vllm/v1/)")
     parser.add_argument("--new-tree", type=Path, default=ROOT / ".cache/trees/vllm-0.33.0")
     args = parser.parse_args()
     old = SymbolIndex.build(ROOT / "upstream", ROOT / ".cache/symbols.json", progress=False)
     new = SymbolIndex.build(args.new_tree, ROOT / ".cache/reanchor" / f"index-{args.new_tree.name}.json", progress=False)
     done = {label["anchor"] for f in sorted(HERE.glob("*.yaml"))
             for label in (yaml.safe_load(f.read_text()) or {}).get("labels", [])}
-    v1 = sorted(a for a in old.by_anchor if a.startswith("vllm/v1/") and a not in done)
+    v1 = sorted(a for a in old.by_anchor if a.startswith(args.prefix) and a not in done)
     rng = random.Random(args.seed)
     lost = [a for a in v1 if a not in new.by_anchor]
     kept = [a for a in v1 if a in new.by_anchor]
