@@ -98,7 +98,12 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
     if not same_name and other >= sim - RENAME_MARGIN:
         return False  # a rename must stand out: splits leave several near-equal heirs
     if same_parent:  # renamed in place, inside the class it always belonged to
-        return sim >= (0.9 if tiny else SAME_PARENT_MIN) and not rivals
+        # A short body needs 0.9, unless the new name shares a word with the old one and no other
+        # candidate comes within CLEAR_LEAD (round 5: `_get_num_free_blocks` -> `_get_num_free_chunks`,
+        # 0.88 against 0.52). Sharing no word (`get_required_kv_cache_layout` -> `supports_non_causal`)
+        # is exactly the coincidence short bodies produce, so it keeps the high bar.
+        clear = likeness > 0 and sim - other >= CLEAR_LEAD
+        return sim >= (0.9 if tiny and not clear else SAME_PARENT_MIN) and not rivals
     if tiny and not (same_name and not generic) and not (near and likeness >= 0.5):
         return False  # a short body matches too many places to trust on code alone
     if same_name and not generic or kept and near:

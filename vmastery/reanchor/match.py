@@ -182,14 +182,14 @@ class Matcher:
         # A symbol is judged with its file-mates: where the rest of its file went is evidence for
         # it, so every lost symbol of the same files joins the batch (cheap: a few per file).
         asked = {s.anchor for s in lost}
-        for path in {s.path for s in lost}:
+        for path in sorted({s.path for s in lost}):
             for s in self.old.by_file.get(path, []):
                 if s.anchor not in asked and s.anchor not in self.decisions and s.anchor not in self.new.by_anchor:
                     lost.append(s)
                     asked.add(s.anchor)
         # Parents are decided before their members, so members can follow their class.
-        for anchor in {p for s in lost if (p := parent_anchor(s.anchor)) and p not in self.decisions
-                       and p not in asked}:
+        for anchor in sorted({p for s in lost if (p := parent_anchor(s.anchor)) and p not in self.decisions
+                              and p not in asked}):
             if self.old.get(anchor) is not None:
                 self.decide(anchor)
         by_depth: dict[int, list[Symbol]] = defaultdict(list)
@@ -301,7 +301,8 @@ class Matcher:
                 found[twin].append("follows its parent")
         if len(self.toks(self.old, old)) >= TINY_TOKENS:
             counts = self._shared_lines(old)
-            for anchor, _ in sorted(counts.items(), key=lambda kv: -kv[1])[:8]:
+            # ties broken by anchor, not by set order: the same run must give the same answer (round 5)
+            for anchor, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:8]:
                 found[anchor].append("shared code")
         neighbours = [s for s in self._fresh_by_file.get(old.path, ()) if _family(s.kind) == _family(old.kind)]
         if len(neighbours) <= 40:  # a rename in place: compare with every new name in the file
