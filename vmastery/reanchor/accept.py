@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
+from .evidence import class_bases
 from .similarity import base_name, name_likeness, parent_anchor, words_added
 
 if TYPE_CHECKING:
@@ -76,7 +77,8 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
     rivals = other >= sim - 0.02  # another candidate nearly as similar
     parent = parent_anchor(old.anchor)
     parent_went = m.decisions[parent].new if parent and parent in m.decisions else None
-    same_parent = parent_went is not None and parent_anchor(anchor) == parent_went
+    same_parent = parent_went is not None and (parent_anchor(anchor) == parent_went
+                                               or parent_went != parent and variant_of(m, anchor, parent_went))
     if follows:
         return sim >= SAME_NAME_MIN
     parent_lost = parent is not None and parent in m.decisions and m.decisions[parent].new is None
@@ -93,7 +95,7 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
         return not generic and not tiny and sim >= bar and not rivals
     if rivals and sim < 1.0:
         return False  # another candidate is nearly as good: the evidence cannot tell them apart
-    if generic and not near:
+    if generic and not near and not same_parent:
         return False  # `get_name` elsewhere is just another class's `get_name`
     if not same_name and other >= sim - RENAME_MARGIN:
         return False  # a rename must stand out: splits leave several near-equal heirs
@@ -119,6 +121,16 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
     if sim < bar or (same_name and generic and not near and sim < RENAME_MIN):
         return False
     return not rivals
+
+
+def variant_of(m: Matcher, anchor: str, parent_went: str) -> bool:
+    """Whether `anchor` is a member of a subclass of the class `old`'s class was relocated to: a class
+    split into a base and variants (round 6: `NixlConnectorScheduler` -> `NixlBaseConnectorScheduler`, and
+    its `request_finished` -> `NixlPullConnectorScheduler.request_finished`)."""
+    parent = parent_anchor(anchor)
+    if parent is None or parent not in m.new.by_anchor or m.new.by_anchor[parent].kind != "class":
+        return False
+    return parent_went.rpartition("::")[2].rpartition(".")[2] in class_bases(m.new.code(m.new.by_anchor[parent]))
 
 
 def _last_two(qualname: str) -> str:

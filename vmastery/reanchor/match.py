@@ -26,7 +26,7 @@ from functools import cached_property
 from ..symbols import Symbol, SymbolIndex
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
 from .evidence import classes_follow_members, identifiers, names_disagree, overlap, split_classes
-from .similarity import base_name, parent_anchor, similarity, tokens
+from .similarity import base_name, package_files, parent_anchor, similarity, tokens
 from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
 
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
@@ -115,11 +115,15 @@ class Matcher:
 
     def _home(self, old: Symbol) -> set[str]:
         """Files where `old` would be expected: its own, and wherever its class went."""
-        homes = {old.path} | self._moved_to.get(old.path, set())
+        homes = {old.path} | self._moved_to.get(old.path, set()) | self._package_files.get(old.path, set())
         parent = parent_anchor(old.anchor)
         if parent and (d := self.decisions.get(parent)) and d.new:
             homes.add(d.new.partition("::")[0])
         return homes
+
+    @cached_property
+    def _package_files(self) -> dict[str, set[str]]:
+        return package_files(self.old, self.new)  # a module that became a package (round 6)
 
     @cached_property
     def _fresh_by_file(self) -> dict[str, list[Symbol]]:

@@ -7,10 +7,11 @@ difflib's ratio, computed by rapidfuzz's bit-parallel LCS so thousands of pairs 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
 from rapidfuzz.distance import Indel
 
-from ..symbols import Symbol
+from ..symbols import Symbol, SymbolIndex
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 # Docstrings and comments; triple-quoted strings go whole (a rare triple-quoted value too: harmless here).
@@ -77,3 +78,19 @@ def parent_anchor(anchor: str) -> str | None:
     path, _, qual = anchor.partition("::")
     cut = max(qual.rfind("."), qual.rfind("::"))
     return f"{path}::{qual[:cut]}" if cut > 0 else None
+
+
+def package_files(old: SymbolIndex, new: SymbolIndex) -> dict[str, set[str]]:
+    """Old modules that became packages (`quantization/inc.py` -> `quantization/inc/`, round 6),
+    each with the new files under the package: those files are the module's home.
+
+    Only when the module itself is gone: then its symbols can only live on inside the package.
+    """
+    table: dict[str, set[str]] = defaultdict(set)
+    for path in new.by_file:
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            module = "/".join(parts[:depth]) + ".py"
+            if module in old.by_file and module not in new.by_file:
+                table[module].add(path)
+    return table

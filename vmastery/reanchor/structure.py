@@ -37,6 +37,8 @@ HOIST_MIN = 0.4  # code similarity an ancestor's method needs to take a hoisted 
 MIN_NAME = 8  # shorter names (`run`, `build`) are mentioned everywhere and identify nothing
 MAX_USERS = 12  # a name used in more places than this is an API, and its users prove little
 ANCESTOR_DEPTH = 4
+SPLIT_LEAD = 0.15  # how far a base class must lead the subclass the users build to take the split (round 6)
+DIGITS = re.compile(r"\d+")
 
 
 class Users:
@@ -133,10 +135,23 @@ def users_follow(m: Matcher, lost: list[Symbol]) -> list[str]:
         if anchor == d.new or (anchor in m.claimed and anchor != d.new):
             continue
         target = m.new.by_anchor[anchor]
-        if target.anchor == d.new:
+        if target.anchor == d.new or another_version(old.name, target.name):
             continue
         current = ", ".join(short_name(h.anchor) for h in heirs[:3])
-        if sim >= USERS_MIN:
+        top_sim, top = scored[0][1], scored[0][2]
+        if old.kind == "class" and top_sim - sim >= SPLIT_LEAD and short_name(top) in class_bases(m.new.code(target)):
+            if top == d.new or top in m.claimed:
+                continue  # already the base, or another symbol's heir: the users prove nothing more
+            # The users build a subclass of a far closer candidate: the class was split into a base
+            # and variants, and the base holds the body (round 6: `NixlConnectorScheduler` ->
+            # `NixlBaseConnectorScheduler` 0.71, whose pull variant the connector builds, 0.52).
+            if d.new:
+                m.claimed.discard(d.new)
+            m.claim(old, top, top_sim, min(0.5 + top_sim / 2, 0.99),
+                    [f"split: the heirs of its users ({current}) build {short_name(anchor)}, a subclass "
+                     f"of {short_name(top)}", f"code similarity {top_sim:.2f}"])
+            changed.append(old.anchor)
+        elif sim >= USERS_MIN:
             if d.new:
                 m.claimed.discard(d.new)
             m.claim(old, anchor, sim, min(0.5 + sim / 2, 0.99),
@@ -149,6 +164,12 @@ def users_follow(m: Matcher, lost: list[Symbol]) -> list[str]:
                       f"but code similarity is only {sim:.2f}"])
             changed.append(old.anchor)
     return changed
+
+
+def another_version(old: str, new: str) -> bool:
+    """Names that differ only in their numbers (`KimiK25VisionConfig`, `KimiK3VisionConfig`) name
+    another release of a model: its users moving to it say the old one was replaced, not renamed."""
+    return old != new and DIGITS.sub("", old) == DIGITS.sub("", new)
 
 
 def _parent_kept(m: Matcher, old: Symbol) -> bool:
