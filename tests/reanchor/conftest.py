@@ -175,3 +175,12 @@ def repo(tmp_path: Path) -> Path:
         "```{upstream} vllm/core/pool.py::PagePool.drop_everything\n:from: for page in sorted(self.used):\n"
         ":to: self.used.clear()\n```\n")
     return root
+
+
+
+@pytest.fixture
+def staged():
+    """`staged(root, files)`: write a small old or new vLLM tree and return its symbol index."""
+    from vmastery.symbols import SymbolIndex
+
+    return lambda root, files: SymbolIndex.build(write_tree(root, files), None, progress=False)

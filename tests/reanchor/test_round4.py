@@ -2,19 +2,11 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 from vmastery.reanchor.match import Matcher
 from vmastery.reanchor.similarity import name_kept, name_words, words_added
-from vmastery.symbols import SymbolIndex
 
 
-def _tree(root: Path, files: dict[str, str]) -> SymbolIndex:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return SymbolIndex.build(root, None, progress=False)
 
 
 def test_name_words_split_acronyms_and_kept_names():
@@ -63,8 +55,8 @@ class PPHandler:
 '''
 
 
-def test_functions_wrapped_into_a_class_keep_their_names(tmp_path):
-    m = Matcher(_tree(tmp_path / "old", {"vllm/pp.py": PIPE_OLD}), _tree(tmp_path / "new", {"vllm/pp.py": PIPE_NEW}))
+def test_functions_wrapped_into_a_class_keep_their_names(tmp_path, staged):
+    m = Matcher(staged(tmp_path / "old", {"vllm/pp.py": PIPE_OLD}), staged(tmp_path / "new", {"vllm/pp.py": PIPE_NEW}))
     for name in ("send", "receive"):
         d = m.decide(f"vllm/pp.py::pp_{name}")
         assert (d.state, d.new) == ("renamed", f"vllm/pp.py::PPHandler.{name}"), (name, d)
@@ -108,17 +100,17 @@ class FileTierManager(TierManager):
 '''
 
 
-def test_an_override_follows_its_base_rename(tmp_path):
+def test_an_override_follows_its_base_rename(tmp_path, staged):
     files_old = {"vllm/tier/base.py": BASE_OLD, "vllm/tier/fs.py": "from vllm.tier.base import TierManager\n" + FS_OLD}
     files_new = {"vllm/tier/base.py": BASE_NEW, "vllm/tier/fs.py": "from vllm.tier.base import TierManager\n" + FS_NEW}
-    m = Matcher(_tree(tmp_path / "old", files_old), _tree(tmp_path / "new", files_new))
+    m = Matcher(staged(tmp_path / "old", files_old), staged(tmp_path / "new", files_new))
     assert m.decide("vllm/tier/base.py::TierManager.get_finished").new == "vllm/tier/base.py::TierManager.get_finished_jobs"
     d = m.decide("vllm/tier/fs.py::FileTierManager.get_finished")
     assert (d.state, d.new) == ("renamed", "vllm/tier/fs.py::FileTierManager.get_finished_jobs"), d
     assert d.evidence[0].startswith("override follows its base")
 
 
-def test_a_split_interface_leaves_the_override_for_review(tmp_path):
+def test_a_split_interface_leaves_the_override_for_review(tmp_path, staged):
     """The base's `scale` became `prepare_scale` + `commit_scale`; the override's code is closer to
     the commit half, the base's rename points at the prepare half: a person decides."""
     base_old = "class Client:\n    async def scale(self, size: int) -> None:\n        raise NotImplementedError\n"
@@ -146,8 +138,8 @@ def test_a_split_interface_leaves_the_override_for_review(tmp_path):
             self.engines = [Engine(i) for i in range(self.pending)]
             self.size, self.draining = self.pending, False
     '''
-    m = Matcher(_tree(tmp_path / "old", {"vllm/c.py": base_old + textwrap.dedent(sub_old)}),
-                _tree(tmp_path / "new", {"vllm/c.py": base_new + textwrap.dedent(sub_new)}))
+    m = Matcher(staged(tmp_path / "old", {"vllm/c.py": base_old + textwrap.dedent(sub_old)}),
+                staged(tmp_path / "new", {"vllm/c.py": base_new + textwrap.dedent(sub_new)}))
     assert m.decide("vllm/c.py::Client.scale").new == "vllm/c.py::Client.prepare_scale"
     d = m.decide("vllm/c.py::LBClient.scale")
     assert d.state == "review", d

@@ -5,19 +5,12 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 from vmastery.reanchor.match import Matcher
 from vmastery.symbols import SymbolIndex
 
 
-def _tree(root: Path, files: dict[str, str]) -> SymbolIndex:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return SymbolIndex.build(root, None, progress=False)
 
 
 # A short accessor renamed with the unit it counts (blocks -> chunks); its body changed a little.
@@ -62,15 +55,15 @@ class HostPool:
 POOL_DECOY = POOL_NEW.replace("_get_num_free_chunks", "remaining_capacity")
 
 
-def test_short_method_renamed_in_its_class_with_a_shared_word_and_a_clear_lead(tmp_path):
-    m = Matcher(_tree(tmp_path / "old", {"vllm/pool.py": POOL_OLD}), _tree(tmp_path / "new", {"vllm/pool.py": POOL_NEW}))
+def test_short_method_renamed_in_its_class_with_a_shared_word_and_a_clear_lead(tmp_path, staged):
+    m = Matcher(staged(tmp_path / "old", {"vllm/pool.py": POOL_OLD}), staged(tmp_path / "new", {"vllm/pool.py": POOL_NEW}))
     d = m.decide("vllm/pool.py::HostPool._get_num_free_blocks")
     assert (d.state, d.new) == ("renamed", "vllm/pool.py::HostPool._get_num_free_chunks"), d
     assert d.similarity < 0.9  # below the short-body bar: only the shared word and the lead let it through
 
 
-def test_short_method_whose_new_name_shares_no_word_stays_orphaned(tmp_path):
-    m = Matcher(_tree(tmp_path / "old", {"vllm/pool.py": POOL_OLD}), _tree(tmp_path / "new", {"vllm/pool.py": POOL_DECOY}))
+def test_short_method_whose_new_name_shares_no_word_stays_orphaned(tmp_path, staged):
+    m = Matcher(staged(tmp_path / "old", {"vllm/pool.py": POOL_OLD}), staged(tmp_path / "new", {"vllm/pool.py": POOL_DECOY}))
     d = m.decide("vllm/pool.py::HostPool._get_num_free_blocks")
     assert d.state == "orphaned", d
 
@@ -110,12 +103,12 @@ def copy_{i}(batch, limit: int, floor: int = 0):
 """
 
 
-def test_decisions_do_not_depend_on_the_hash_seed(tmp_path):
+def test_decisions_do_not_depend_on_the_hash_seed(tmp_path, staged):
     """Ties between equally good candidates are broken by anchor, not by set order (round 5 fix:
     heldout5 scored 64 or 63 correct depending on PYTHONHASHSEED). Before the fix, which copies
     were proposed, and so the nearest candidates listed, changed with the seed."""
-    _tree(tmp_path / "old", {"vllm/a.py": TRIM_OLD})
-    _tree(tmp_path / "new", {f"vllm/w{i:02d}.py": (TRIM_HEAD if i < 6 else TRIM_TAIL).format(i=i) for i in range(12)})
+    staged(tmp_path / "old", {"vllm/a.py": TRIM_OLD})
+    staged(tmp_path / "new", {f"vllm/w{i:02d}.py": (TRIM_HEAD if i < 6 else TRIM_TAIL).format(i=i) for i in range(12)})
     outputs = set()
     for seed in "12345678":
         env = {**os.environ, "PYTHONHASHSEED": seed}

@@ -1,20 +1,11 @@
 """Round 6: a module that became a package, a class split across files, and a model's next version."""
 from __future__ import annotations
 
-import textwrap
-from pathlib import Path
 
 from vmastery.reanchor.match import Matcher
 from vmastery.reanchor.structure import another_version
-from vmastery.symbols import SymbolIndex
 
 
-def _tree(root: Path, files: dict[str, str]) -> SymbolIndex:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return SymbolIndex.build(root, None, progress=False)
 
 
 # A quantization config whose module `quant/inc.py` became the package `quant/inc/`; the class
@@ -68,9 +59,9 @@ class INCConfig:
 '''
 
 
-def test_module_that_became_a_package_keeps_its_classes(tmp_path):
-    old = _tree(tmp_path / "old", {"vllm/quant/inc.py": INC_OLD})
-    new = _tree(tmp_path / "new", {"vllm/quant/inc/inc.py": INC_NEW, "vllm/quant/inc/__init__.py": "X = 1\n"})
+def test_module_that_became_a_package_keeps_its_classes(tmp_path, staged):
+    old = staged(tmp_path / "old", {"vllm/quant/inc.py": INC_OLD})
+    new = staged(tmp_path / "new", {"vllm/quant/inc/inc.py": INC_NEW, "vllm/quant/inc/__init__.py": "X = 1\n"})
     m = Matcher(old, new)
     d = m.decide("vllm/quant/inc.py::INCConfig")
     assert (d.state, d.new) == ("moved", "vllm/quant/inc/inc.py::INCConfig"), d
@@ -78,9 +69,9 @@ def test_module_that_became_a_package_keeps_its_classes(tmp_path):
     assert m.decide("vllm/quant/inc.py::INCConfig.from_config").new == "vllm/quant/inc/inc.py::INCConfig.from_config"
 
 
-def test_same_class_in_an_unrelated_folder_stays_orphaned(tmp_path):
-    old = _tree(tmp_path / "old", {"vllm/quant/inc.py": INC_OLD})
-    new = _tree(tmp_path / "new", {"vllm/other/inc2/inc.py": INC_NEW})
+def test_same_class_in_an_unrelated_folder_stays_orphaned(tmp_path, staged):
+    old = staged(tmp_path / "old", {"vllm/quant/inc.py": INC_OLD})
+    new = staged(tmp_path / "new", {"vllm/other/inc2/inc.py": INC_NEW})
     d = Matcher(old, new).decide("vllm/quant/inc.py::INCConfig")
     assert d.state == "orphaned", d
 
@@ -222,8 +213,8 @@ class KVTransferConnector:
 }
 
 
-def test_class_split_across_files_goes_to_the_base_and_members_to_their_variant(tmp_path):
-    m = Matcher(_tree(tmp_path / "old", SCHED_OLD), _tree(tmp_path / "new", SCHED_NEW))
+def test_class_split_across_files_goes_to_the_base_and_members_to_their_variant(tmp_path, staged):
+    m = Matcher(staged(tmp_path / "old", SCHED_OLD), staged(tmp_path / "new", SCHED_NEW))
     d = m.decide("vllm/kv/scheduler.py::KVTransferScheduler")
     assert (d.state, d.new) == ("renamed", "vllm/kv/base_scheduler.py::BaseKVTransferScheduler"), d
     member = m.decide("vllm/kv/scheduler.py::KVTransferScheduler.request_finished")

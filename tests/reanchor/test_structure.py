@@ -1,13 +1,11 @@
 """Round-3 evidence: users and inheritance choose among candidates; what they cannot confirm is a review."""
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 from vmastery.reanchor.match import Matcher
 from vmastery.reanchor.plan import Item, Plan, Tree
 from vmastery.reanchor.report import invariant, to_markdown
-from vmastery.symbols import SymbolIndex
 
 CAPTURE = '''
     def capture(self, forward_fn, buffers, tables, groups, progress: str = "capturing") -> None:
@@ -55,20 +53,14 @@ class SharedGraphRunner(GraphRunner):
 '''
 
 
-def _tree(root: Path, files: dict[str, str]) -> SymbolIndex:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip("\n"))
-    return SymbolIndex.build(root, None, progress=False)
 
 
-def test_users_choose_the_heir_over_a_closer_sibling_copy(tmp_path):
-    old = _tree(tmp_path / "old", {
+def test_users_choose_the_heir_over_a_closer_sibling_copy(tmp_path, staged):
+    old = staged(tmp_path / "old", {
         "vllm/draft/graphs.py": "class DecodeGraphRunner(GraphRunner):\n" + CAPTURE,
         "vllm/draft/proposer.py": BUILDER_OLD,
     })
-    new = _tree(tmp_path / "new", {
+    new = staged(tmp_path / "new", {
         "vllm/draft/shared_graphs.py": SHARED,
         # A new feature copied the old runner almost line for line: closer code, but a new job.
         "vllm/fancy/graphs.py": "class FancyGraphRunner(GraphRunner):\n" + CAPTURE.replace(
@@ -134,9 +126,9 @@ class EagleDrafter(AutoregressiveDrafter):
 '''
 
 
-def test_a_method_hoisted_into_an_ancestor_goes_to_the_one_holding_its_body(tmp_path):
-    old = _tree(tmp_path / "old", {"vllm/spec/eagle.py": LOAD_OLD})
-    new = _tree(tmp_path / "new", {"vllm/spec/base.py": LOAD_BASE, "vllm/spec/middle.py": LOAD_MIDDLE,
+def test_a_method_hoisted_into_an_ancestor_goes_to_the_one_holding_its_body(tmp_path, staged):
+    old = staged(tmp_path / "old", {"vllm/spec/eagle.py": LOAD_OLD})
+    new = staged(tmp_path / "new", {"vllm/spec/base.py": LOAD_BASE, "vllm/spec/middle.py": LOAD_MIDDLE,
                                    "vllm/spec/eagle.py": LOAD_EAGLE})
     m = Matcher(old, new)
     d = m.decide("vllm/spec/eagle.py::EagleDrafter.load_model")
