@@ -7,8 +7,6 @@ from vmastery.reanchor.match import Matcher
 from vmastery.reanchor.similarity import name_kept, name_words, words_added
 
 
-
-
 def test_name_words_split_acronyms_and_kept_names():
     assert name_words("PPHandler") == {"pp", "handler"}
     assert name_words("FlashInferTrtllmAPIDecode") == {"flash", "infer", "trtllm", "api", "decode"}

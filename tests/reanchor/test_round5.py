@@ -11,8 +11,6 @@ from vmastery.reanchor.match import Matcher
 from vmastery.symbols import SymbolIndex
 
 
-
-
 # A short accessor renamed with the unit it counts (blocks -> chunks); its body changed a little.
 POOL_OLD = '''
 class HostPool:

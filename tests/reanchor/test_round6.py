@@ -1,11 +1,8 @@
 """Round 6: a module that became a package, a class split across files, and a model's next version."""
 from __future__ import annotations
 
-
 from vmastery.reanchor.match import Matcher
 from vmastery.reanchor.structure import another_version
-
-
 
 
 # A quantization config whose module `quant/inc.py` became the package `quant/inc/`; the class

@@ -53,8 +53,6 @@ class SharedGraphRunner(GraphRunner):
 '''
 
 
-
-
 def test_users_choose_the_heir_over_a_closer_sibling_copy(tmp_path, staged):
     old = staged(tmp_path / "old", {
         "vllm/draft/graphs.py": "class DecodeGraphRunner(GraphRunner):\n" + CAPTURE,
