@@ -37,6 +37,8 @@ def test_dry_run_decides_every_site_and_writes_nothing(repo):
     assert report["invariant"] == counts
     take = next(i for i in report["items"] if i["kind"] == "note" and i["anchor"].endswith("PagePool.take"))
     assert take["old_code"] and take["new_code"]  # what the site shows under a note
+    old_take = index(repo, source_tree(repo), False).get(take["anchor"])
+    assert take["old_fingerprint"] == old_take.fingerprint  # lets the site match the diff to the note
     assert any(i["state"] == "changed" for i in report["coverage"])
     window = {i["kind"]: i for i in report["items"] if i["kind"].startswith("upstream-")}
     assert window["upstream-from"]["state"] == "orphaned"  # the loop over sorted(self.used) is gone

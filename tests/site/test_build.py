@@ -155,3 +155,25 @@ def test_serve_refuses_without_a_site(tmp_path: Path):
     args = argparse.Namespace(root=tmp_path, out=None, port=0, edit=False)
     with pytest.raises(VmasteryError, match="run `vmastery site` first"):
         serve.run(args)
+
+
+def test_drifted_note_shows_the_diff_of_the_last_reanchor_run(fresh_repo: Path, tmp_path: Path):
+    """Only a note written against the report's old code gets its diff, escaped like any other text."""
+    diff = ("--- vllm/engine/toy.py::build_pool\n+++ vllm/engine/toy.py::build_pool\n@@ -1,2 +1,2 @@\n"
+            "-    return Pool(n)\n+    return Pool(n)  # <script>alert(1)</script>\n")
+    report = {"from": "0.0.1", "to": "0.0.2", "items": [
+        {"kind": "note", "anchor": "vllm/engine/toy.py::build_pool", "new_anchor": "vllm/engine/toy.py::build_pool",
+         "state": "changed", "old_fingerprint": "0123456789ab", "diff": diff},
+        {"kind": "note", "anchor": "vllm/engine/toy.py::Pool.take", "state": "changed",
+         "old_fingerprint": "ffffffffffff", "diff": "-a\n+b\n"}]}
+    (fresh_repo / ".cache" / "reanchor").mkdir(parents=True, exist_ok=True)
+    (fresh_repo / ".cache" / "reanchor" / "latest.json").write_text(json.dumps(report))
+    out = tmp_path / "site"
+    assert build(fresh_repo, out, quiet=True) == 0
+    html = read(out, TOY_PAGE)
+    notes = dict(re.findall(r'<aside class="vm-note" data-anchor="([^"]+)">(.*?)</aside>', html, re.S))
+    shown = notes["vllm/engine/toy.py::build_pool"]
+    assert "What changed in the code (vLLM 0.0.1 → 0.0.2)" in shown
+    assert '<span class="vm-add">+    return Pool(n)  # &lt;script&gt;alert(1)&lt;/script&gt;</span>' in shown
+    assert "<script>alert" not in html
+    assert all("vm-drift-diff" not in body for anchor, body in notes.items() if anchor != "vllm/engine/toy.py::build_pool")

@@ -56,6 +56,7 @@ class Item:
     old_code: str | None = None
     new_code: str | None = None
     diff: str | None = None
+    old_fingerprint: str | None = None  # of the old code: the site shows the diff only to notes written against it
 
     def as_json(self, with_code: bool) -> dict:
         data = asdict(self)
@@ -199,6 +200,7 @@ def _item(kind: str, file: str | None, line: int, anchor: str, d: Decision, old:
         old_symbol = old.get(anchor)
         new_symbol = new.get(d.new) if d.new else None
         item.old_code = old.code(old_symbol) if old_symbol else None
+        item.old_fingerprint = old_symbol.fingerprint if old_symbol else None
         item.new_code = new.code(new_symbol) if new_symbol else None
         if item.old_code is not None and item.new_code is not None:
             item.diff = symbol_diff(item.old_code, item.new_code, f"{anchor}", f"{d.new}")

@@ -30,7 +30,7 @@ from ..anchors import AnchorError, Target, find_quote, resolve
 from ..annotations import load
 from ..history import changes, histories
 from ..markdown import ROLE_TARGET, scan, split_front_matter
-from . import safety
+from . import drift, safety
 from .links import Links, attribution_text, history_key
 from .livecode import LiveCode, classes_for
 from .paths import index_of, source_uri
@@ -292,6 +292,7 @@ def on_builder_inited(app: Sphinx) -> None:
     app.vm_histories = histories(app.vm_log)
     app.vm_corpus = load(root)
     app.vm_annotated = {note.anchor for note in app.vm_corpus.notes}
+    app.vm_code_changes = drift.load(root)  # diffs shown under drifted notes
 
 
 DOC_STATE = ("vm_cites", "vm_note_anchor", "vm_bad", "vm_hist", "vm_steps")  # per-document, kept in the env

@@ -157,7 +157,8 @@ def collect_pages(app: Sphinx):
               history_key(app.vm_histories.get(n.file))) for d, n in mine],
             {a: referenced_by.get(a, [])[:200] for a in anchors if a in referenced_by},
             {a: [(d, titles.get(d)) for d in cited_in[a]] for a in anchors if a in cited_in},
-            {a: runtime[a] for a in anchors if a in runtime})
+            {a: runtime[a] for a in anchors if a in runtime},
+            [app.vm_code_changes.get(n.anchor) for _, n in mine])
         pages.append((f"source/{path}", path, signature))
     listings = render.directories(index, files, notes_by_path)
     for directory, listing in listings.items():

@@ -17,7 +17,7 @@ from docutils import nodes
 from sphinx.application import Sphinx
 
 from ..symbols import Symbol, SymbolIndex
-from . import safety
+from . import drift, safety
 from .links import attribution
 
 MAX_REFS = 200
@@ -25,6 +25,15 @@ MAX_REFS = 200
 
 def esc(text: str) -> str:
     return html.escape(str(text), quote=True)
+
+
+def _diff_html(diff: str) -> str:
+    """A unified diff, one span per line so added and removed lines can be coloured by CSS alone."""
+    out = []
+    for line in diff.splitlines():
+        kind = "" if line.startswith(("+++", "---")) else {"+": "vm-add", "-": "vm-del", "@": "vm-hunk"}.get(line[:1], "")
+        out.append(f'<span class="{kind}">{esc(line)}</span>' if kind else esc(line))
+    return "\n".join(out)
 
 
 def _rel(from_page: str, to: str) -> str:
@@ -126,10 +135,15 @@ class SourcePage:
     def note_html(self, docname: str, note, symbol: Symbol | None, body: str) -> str:
         name = symbol.qualname if symbol else self.path
         head = [f'<a href="#{esc(name)}">{esc(note.meta.title or name)}</a>']
+        changed = ""
         if symbol is not None and note.meta.fingerprint != symbol.fingerprint:
             head.append(f'<span class="vm-drift" title="note fingerprint {esc(note.meta.fingerprint)}, code '
                         f'{esc(symbol.fingerprint)}: re-read the code, then update the fingerprint">'
                         "drifted: the code changed since this note was written</span>")
+            change = drift.for_note(self.app.vm_code_changes, note.anchor, note.meta.fingerprint)
+            if change is not None:
+                changed = (f'<details class="vm-drift-diff"><summary>What changed in the code (vLLM '
+                           f"{esc(change.since)})</summary><pre>{_diff_html(change.diff)}</pre></details>")
         head.append(f'<a class="vm-notelink" href="{esc(self.doc_url(docname))}">note page</a>')
         links = self.app.vm_links
         edit = links.note(note.anchor, "", exists=True)
@@ -140,7 +154,7 @@ class SourcePage:
         if symbol is not None:
             extra = self.backlinks(symbol.anchor)
         return (f'<aside class="vm-note" data-anchor="{esc(note.anchor)}"><div class="vm-note-head">{" ".join(head)}'
-                f"</div>{body}{extra}</aside>")
+                f"</div>{changed}{body}{extra}</aside>")
 
     def backlinks(self, anchor: str) -> str:
         cited = self.cited_in.get(anchor, [])
