@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 WORD = re.compile(r"[A-Za-z_]\w*|\d[\w.]*")
 CLASS_HEAD = re.compile(r"class\s+\w+\s*(?:\[[^\]]*\])?\s*\(([^)]*)\)")
 SPLIT_MIN_MEMBERS = 2  # members of a split class found among its heirs, at least
+ALIAS_MARGIN = 0.15  # how far behind the chosen copy a member of an aliased variant may be (round 7)
 NAME_SIDE_MIN = 0.55  # code similarity the candidate a name points at needs to contest a rename (SAME_PARENT_MIN)
 
 
@@ -72,10 +73,27 @@ def split_classes(m: Matcher, lost: list[Symbol]) -> None:
             continue
         base = bases[0]
         variants = [short_name(a) for a in heirs if a != base]
-        sim = m.sim(old, m.new.by_anchor[base])
-        m.claim(old, base, sim, round(len(covered) / max(len(members), 1), 3),
+        heir, lineage = lineage_heir(m, old, base, [a for a in heirs if a != base]), ""
+        if heir != base:
+            lineage = f"; only {short_name(heir)} keeps its bases ({', '.join(class_bases(m.old.code(old)))})"
+        sim = m.sim(old, m.new.by_anchor[heir])
+        m.claim(old, heir, sim, round(len(covered) / max(len(members), 1), 3),
                 [f"split: {len(covered)} of {len(members)} members reappear in {short_name(base)} "
-                 f"and its subclasses {', '.join(sorted(variants))}", f"code similarity {sim:.2f}"])
+                 f"and its subclasses {', '.join(sorted(variants))}{lineage}", f"code similarity {sim:.2f}"])
+
+
+def lineage_heir(m: Matcher, old: Symbol, base: str, variants: list[str]) -> str:
+    """Which heir of a split class carries its identity: the new base, unless that base is a bare
+    mixin that dropped every class the old one inherited from while exactly one variant still lists
+    them all (round 7: `TrtLlmBf16Experts(FusedMoEExpertsMonolithic)` -> the mixin
+    `TrtLlmBf16ExpertsBase` plus `...Modular(Base, FusedMoEExpertsModular)` and
+    `...Monolithic(Base, FusedMoEExpertsMonolithic)`: the monolithic variant is still what callers
+    built, the modular one is new). A base that keeps the lineage (`NixlBaseConnector`) stays heir."""
+    lineage = set(class_bases(m.old.code(old))) - {"object"}
+    if not lineage or lineage & set(class_bases(m.new.code(m.new.by_anchor[base]))):
+        return base
+    keep = [a for a in variants if lineage <= set(class_bases(m.new.code(m.new.by_anchor[a]))) and a not in m.claimed]
+    return keep[0] if len(keep) == 1 else base
 
 
 def short_name(anchor: str) -> str:
@@ -136,3 +154,35 @@ def names_disagree(m: Matcher, lost: list[Symbol]) -> None:
         m.review(old, [(d.new, d.similarity), (anchor, round(sim, 3))],
                  [f"code points at {short_name(d.new)} ({d.similarity:.2f}), its name at "
                   f"{short_name(anchor)} ({sim:.2f})"])
+
+
+def aliases_break_ties(m: Matcher, lost: list[Symbol]) -> None:
+    """A member copied verbatim into several variants goes to the variant its old class's name
+    still points at.
+
+    When a class is split into variants, the new file often keeps the old name as a module-level
+    alias (`NixlConnector = NixlPullConnector`) so old imports keep working: that variant is the
+    old behaviour. It only settles near-ties between copies: the aliased variant's member must be
+    within ALIAS_MARGIN of the one chosen, and past the name bar (round 7: `NixlConnector.start_load_kv`
+    is 1.00 in push, whose only change is a docstring, and 0.91 in the aliased pull, which adds one
+    assert). Members only: the class itself goes where most of its code went (`NixlBaseConnector`)."""
+    texts: dict[str, str] = {}
+    for old in lost:
+        d = m.decisions.get(old.anchor)
+        parent = parent_anchor(old.anchor)
+        if d is None or d.new is None or not parent or parent in m.new.by_anchor or "::" not in d.new:
+            continue
+        path, cls = d.new.split("::")[0], short_name(parent)
+        if path not in texts:
+            file = m.new.root / path
+            texts[path] = file.read_text(errors="replace") if file.is_file() else ""
+        alias = re.search(rf"^{re.escape(cls)}\s*=\s*(\w+)\s*$", texts[path], re.M)
+        target = f"{path}::{alias.group(1)}.{old.name}" if alias else None
+        if target is None or target == d.new or target in m.claimed or target not in m.new.by_anchor:
+            continue
+        sim = m.sim(old, m.new.by_anchor[target])
+        if sim >= max(NAME_SIDE_MIN, (d.similarity or 0.0) - ALIAS_MARGIN):
+            m.claimed.discard(d.new)
+            m.claim(old, target, sim, d.confidence or 0.0,
+                    [f"{cls} = {alias.group(1)} in the new file: near-ties go to the aliased variant",
+                     f"code similarity {sim:.2f}"])

@@ -25,7 +25,7 @@ from functools import cached_property
 
 from ..symbols import Symbol, SymbolIndex
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
-from .evidence import classes_follow_members, identifiers, names_disagree, overlap, split_classes
+from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
 from .similarity import base_name, package_files, parent_anchor, similarity, tokens
 from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
 
@@ -215,6 +215,7 @@ class Matcher:
         overrides_follow(self, lost)
         names_disagree(self, lost)
         classes_follow_members(self, lost)
+        aliases_break_ties(self, lost)
         for path in files:
             self.decisions[path] = self._file(path)
         return [self.decisions[a] for a in anchors]
