@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from ..symbols import Symbol, SymbolIndex
+from .boilerplate import boilerplate_to_review
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
 from .similarity import base_name, package_files, parent_anchor, similarity, tokens
@@ -62,6 +63,7 @@ class Matcher:
         self._moved_to: dict[str, set[str]] = defaultdict(set)  # old file -> files its symbols went to
         self.users: Users | None = Users(self)
         self.kept_name: dict[str, str | None] = {}  # old anchor -> the one candidate keeping its name, if any
+        self.boilerplate = True  # round 8 rule; tests switch it off to show what it changes
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -216,6 +218,8 @@ class Matcher:
         names_disagree(self, lost)
         classes_follow_members(self, lost)
         aliases_break_ties(self, lost)
+        if self.boilerplate:
+            boilerplate_to_review(self, lost)  # round 8
         for path in files:
             self.decisions[path] = self._file(path)
         return [self.decisions[a] for a in anchors]

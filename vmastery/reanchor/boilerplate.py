@@ -1,0 +1,86 @@
+"""Round 8: a cross-file relocation of boilerplate is a guess, so it goes to review.
+
+Deleted model code often has a near-identical twin in another model (`compute_logits`, a
+token-classification `__init__`): the code matches the twin closely, yet nothing says the old
+symbol went there. What separates this from a real move is that the twin is not special: other,
+unrelated symbols of the new tree (other files, other classes) match the old code nearly as well.
+
+The rule is judged on the outermost relocated symbol, since a class's members follow it (and so
+look "at home" in its new file). Two kinds of structure still settle a move on their own: the
+target file keeping the old file's name (the module moved), and a member hoisted into the base
+its class's heir inherits from. A class is boilerplate when most of the members that went with it
+have such rivals; a function or a lone member, when it has them itself. Boilerplate relocated to
+another file (not the module's new package) becomes a `review` listing the rivals, and so do the
+members that followed it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from ..symbols import Symbol
+from .similarity import base_name, parent_anchor
+
+if TYPE_CHECKING:
+    from .match import Matcher
+
+MARGIN = 0.05  # a rival this close to the chosen target's similarity is "nearly as close"
+RIVALS = 2  # this many such rivals in unrelated places make a body boilerplate
+
+
+def _by_name(m: Matcher) -> dict[str, list[Symbol]]:
+    """Every new symbol (kept or fresh) by its last name part, built once per matcher."""
+    table = getattr(m, "_boilerplate_names", None)
+    if table is None:
+        table = defaultdict(list)
+        for s in m.new.by_anchor.values():
+            table[base_name(s)].append(s)
+        m._boilerplate_names = table  # type: ignore[attr-defined]
+    return table
+
+
+def rivals(m: Matcher, old: Symbol, target: Symbol, sim: float) -> list[tuple[str, float]]:
+    """Same-named symbols in unrelated places (not old's or target's file) nearly as close as `target`."""
+    close = []
+    for name in sorted({base_name(old), base_name(target)}):
+        for s in _by_name(m).get(name, ()):
+            if s.path in (old.path, target.path) or s.kind != target.kind:
+                continue
+            if (r := m.sim(old, s)) >= sim - MARGIN:
+                close.append((s.anchor, round(r, 3)))
+    return sorted(close, key=lambda item: (-item[1], item[0]))
+
+
+def _relocated(m: Matcher, old: Symbol) -> Symbol | None:
+    d = m.decisions.get(old.anchor)
+    if d is None or d.state not in ("moved", "renamed") or d.new is None:
+        return None
+    return m.new.by_anchor[d.new]
+
+
+def boilerplate_to_review(m: Matcher, lost: list[Symbol]) -> None:
+    """Send cross-file relocations of boilerplate (and the members that followed them) to review."""
+    for old in lost:
+        target = _relocated(m, old)
+        if target is None or target.path == old.path or target.path in m._package_files.get(old.path, set()):
+            continue
+        if PurePosixPath(target.path).name == PurePosixPath(old.path).name:
+            continue  # the module itself moved (`fla/ops/kda.py` -> `third_party/.../ops/kda.py`)
+        if any(e.startswith("hoisted:") for e in m.decisions[old.anchor].evidence):
+            continue  # inheritance picked the target: the heir of its class inherits it from there
+        parent = parent_anchor(old.anchor)
+        if parent and (p := m.old.get(parent)) and _relocated(m, p) is not None:
+            continue  # judged with its parent
+        followers = [s for s in m.old.by_file.get(old.path, []) if s.anchor.startswith(old.anchor + ".")
+                     and (t := _relocated(m, s)) is not None and t.anchor.startswith(target.anchor + ".")]
+        parts = followers or [old]
+        found = {s.anchor: rivals(m, s, _relocated(m, s), m.decisions[s.anchor].similarity) for s in parts}
+        generic = [a for a, close in found.items() if len(close) >= RIVALS]
+        if 2 * len(generic) <= len(parts):
+            continue
+        note = f"boilerplate: {len(generic)} of {len(parts)} bodies have {RIVALS}+ unrelated near-twins"
+        for s in [old, *followers]:
+            d = m.decisions[s.anchor]
+            m.claimed.discard(d.new)
+            m.review(s, [(d.new, d.similarity), *found.get(s.anchor, [])[:4]], [note, *d.evidence])
