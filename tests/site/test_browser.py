@@ -8,23 +8,11 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TOY_PAGE = "source/vllm/engine/toy.py.html"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"),
-]
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright Python package")
+pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, url: str, width: int = 1400, height: int = 900):
@@ -42,8 +30,7 @@ def in_viewport(page, selector: str) -> bool:
     return box is not None and 0 <= box["y"] < page.viewport_size["height"]
 
 
-def test_note_beside_its_symbol_when_wide_and_above_it_when_narrow(browser, toy_site: Path):
-    ARTIFACTS.mkdir(exist_ok=True)
+def test_note_beside_its_symbol_when_wide_and_above_it_when_narrow(browser, toy_site: Path, artifacts):
     url = (toy_site / TOY_PAGE).as_uri() + "#Pool.take"
     note_selector = 'aside[data-anchor="vllm/engine/toy.py::Pool.take"]'
     wide = open_page(browser, url)
@@ -53,14 +40,14 @@ def test_note_beside_its_symbol_when_wide_and_above_it_when_narrow(browser, toy_
     assert abs(note["y"] - code["y"]) < 40, "the note starts level with its symbol"
     assert wide.locator(".vm-linenote").first.is_visible()
     wide.locator('[id="Pool.take"]').scroll_into_view_if_needed()
-    wide.screenshot(path=str(ARTIFACTS / "site-wide.png"))
+    wide.screenshot(path=str(artifacts / "site-wide.png"))
     assert not wide.vm_errors
     narrow = open_page(browser, url, width=420, height=900)
     narrow.evaluate("window.scrollTo(0, 0)")
     code, note = narrow.locator('[id="Pool.take"]').bounding_box(), narrow.locator(note_selector).bounding_box()
     assert note["y"] + note["height"] <= code["y"] + 1, "on a narrow screen the note comes before the code"
     assert note["x"] < code["x"] + code["width"]
-    narrow.screenshot(path=str(ARTIFACTS / "site-narrow.png"))
+    narrow.screenshot(path=str(artifacts / "site-narrow.png"))
 
 
 def test_a_name_links_to_its_definition_in_another_file(browser, toy_site: Path):

@@ -13,14 +13,9 @@ import pytest
 from vmastery.annotations import PLACEHOLDER, note_path, note_template
 from vmastery.symbols import index_for
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 TOY_PAGE = "source/vllm/engine/toy.py.html"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"),
-]
+pytestmark = pytest.mark.browser
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright Python package")
 expect = sync_api.expect
 
@@ -39,12 +34,6 @@ def wiki(tmp_path_factory, toy_repo_maker):
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser):
@@ -54,9 +43,8 @@ def new_page(browser):
     return page
 
 
-def test_edit_preview_save_and_see_the_rebuilt_page(browser, wiki):
+def test_edit_preview_save_and_see_the_rebuilt_page(browser, wiki, artifacts):
     root, base = wiki
-    ARTIFACTS.mkdir(exist_ok=True)
     page = new_page(browser)
     page.goto(f"{base}/{TOY_PAGE}#Pool.take")
     note = page.locator('aside[data-anchor="vllm/engine/toy.py::Pool.take"]')
@@ -70,7 +58,7 @@ def test_edit_preview_save_and_see_the_rebuilt_page(browser, wiki):
     text.fill(text.input_value().replace("Hands out the **first** ids", "Lends the *oldest* free ids"))
     expect(page.locator("#preview")).to_contain_text("Lends the oldest free ids")  # updates as you type
     assert page.locator("#preview em").inner_text() == "oldest"  # the preview renders Markdown
-    page.screenshot(path=str(ARTIFACTS / "wiki-editor.png"))
+    page.screenshot(path=str(artifacts / "wiki-editor.png"))
 
     page.locator("#save").click()
     rebuilt = page.locator("#rebuilt")
@@ -82,11 +70,11 @@ def test_edit_preview_save_and_see_the_rebuilt_page(browser, wiki):
     note = page.locator('aside[data-anchor="vllm/engine/toy.py::Pool.take"]')
     assert "Lends the oldest free ids" in note.inner_text()
     assert note.locator("em").inner_text() == "oldest"
-    page.screenshot(path=str(ARTIFACTS / "wiki-rebuilt.png"))
+    page.screenshot(path=str(artifacts / "wiki-rebuilt.png"))
     assert not page.vm_errors
 
 
-def test_annotate_opens_the_template_and_refuses_it_unchanged(browser, wiki):
+def test_annotate_opens_the_template_and_refuses_it_unchanged(browser, wiki, artifacts):
     root, base = wiki
     anchor = "vllm/engine/toy.py::Pool.take_one"
     page = new_page(browser)
@@ -96,7 +84,7 @@ def test_annotate_opens_the_template_and_refuses_it_unchanged(browser, wiki):
     page.wait_for_url(f"**/edit?anchor={anchor}")
     template = note_template(anchor, index_for(root, progress=False).get(anchor).fingerprint)
     assert page.locator("#text").input_value() == template
-    page.screenshot(path=str(ARTIFACTS / "wiki-annotate.png"))
+    page.screenshot(path=str(artifacts / "wiki-annotate.png"))
 
     page.locator("#save").click()  # the template as it is: `check` refuses it, nothing is written
     page.locator("#problems li").first.wait_for(timeout=30_000)
