@@ -1,6 +1,6 @@
 """Precision and recall of the matcher's moved / renamed / orphaned decisions on the labelled set.
 
-    python benchmarks/reanchor/evaluate.py [--labels heldout.yaml] [--new-tree PATH]
+    python benchmarks/reanchor/evaluate.py [--labels heldout.yaml] [--via releases|none|V1,V2]
 
 Reads labels.yaml (fates read by hand from vLLM 0.22.1 and 0.33.0), runs the matcher exactly as
 `vmastery reanchor` does, and writes results.md and results.json beside this file. A relocation
@@ -8,6 +8,9 @@ Reads labels.yaml (fates read by hand from vLLM 0.22.1 and 0.33.0), runs the mat
 scored together, since the two differ only in whether the last name part changed. A `review`
 (the matcher abstains: a person picks among the candidates it lists) is never correct for recall
 and is not a prediction for precision; their number is reported as `abstained`.
+With `--via releases` (the default, as `vmastery reanchor --to 0.33.0` runs) anchors are carried
+through every release between and checked against the direct comparison; `--via none` compares the
+two ends only. Results of a `--via none` run are written with a `-direct` suffix.
 """
 from __future__ import annotations
 
@@ -18,8 +21,11 @@ from pathlib import Path
 
 import yaml
 
+from vmastery.reanchor.chain import Chain
+from vmastery.reanchor.cli import between
+from vmastery.reanchor.fetch import tree_for_version
 from vmastery.reanchor.match import Matcher
-from vmastery.symbols import SymbolIndex
+from vmastery.reanchor.plan import Tree, index, source_tree
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -31,19 +37,23 @@ def ratio(a: int, b: int) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--new-tree", type=Path, default=ROOT / ".cache/trees/vllm-0.33.0")
+    parser.add_argument("--to", default="0.33.0", help="the release the labels were read against")
+    parser.add_argument("--via", default="releases", help="as `vmastery reanchor --via`")
     parser.add_argument("--labels", default="labels.yaml", help="a file beside this script (heldout.yaml)")
     args = parser.parse_args()
     labels = yaml.safe_load((HERE / args.labels).read_text())["labels"]
     out = "results" if args.labels == "labels.yaml" else "results-" + Path(args.labels).stem
-    old = SymbolIndex.build(ROOT / "upstream", ROOT / ".cache/symbols.json", progress=False)
-    new = SymbolIndex.build(args.new_tree, ROOT / ".cache/reanchor" / f"index-{args.new_tree.name}.json", progress=False)
+    out += "-direct" if args.via == "none" else ""
+    old_tree, new_tree = source_tree(ROOT), Tree(args.to, tree_for_version(ROOT, args.to), args.to)
+    old, new = index(ROOT, old_tree, False), index(ROOT, new_tree, False)
+    steps = [(t, index(ROOT, t, False)) for t in between(ROOT, old_tree, new_tree, args.via)]
     for label in labels:  # a label that names nothing real is a broken label, not a miss
         assert old.get(label["anchor"]), f"not in 0.22.1: {label['anchor']}"
         assert label["fate"] in {"same", "moved", "renamed", "orphaned"}, label
         assert label["fate"] in {"same", "orphaned"} or new.get(label["target"]), f"not in new: {label['target']}"
     started = time.perf_counter()
-    matcher = Matcher(old, new)
+    matcher = Chain([old, *(i for _, i in steps), new], [old_tree.label, *(t.label for t, _ in steps), new_tree.label]) \
+        if steps else Matcher(old, new)
     decisions = {d.old: d for d in matcher.decide_many([label["anchor"] for label in labels])}
     seconds = time.perf_counter() - started
 
@@ -77,7 +87,7 @@ def main() -> None:
     decided_true = counts["reloc_true"] + counts["orph_true"]
     decided_ok = counts["reloc_ok"] + counts["orph_ok"]
     metrics = {
-        "labels": len(labels), "seconds": round(seconds, 2),
+        "labels": len(labels), "via": [t.label for t, _ in steps], "seconds": round(seconds, 2),
         "moved_renamed_orphaned": {"precision": ratio(decided_ok, decided_pred), "recall": ratio(decided_ok, decided_true),
                                    "correct": decided_ok, "predicted": decided_pred, "labelled": decided_true,
                                    "abstained": counts["review"]},
@@ -93,7 +103,7 @@ def main() -> None:
     }
     (HERE / f"{out}.json").write_text(json.dumps({"metrics": metrics, "rows": rows}, indent=1) + "\n")
     lines = ["# Matcher accuracy on the labelled set (vLLM 0.22.1 -> 0.33.0)", "",
-             f"Command: `python benchmarks/reanchor/evaluate.py --labels {args.labels}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
+             f"Command: `python benchmarks/reanchor/evaluate.py --labels {args.labels} --via {args.via}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
              "## Disagreements", "", "| anchor | label | labelled target | predicted | predicted target | similarity |",
              "|---|---|---|---|---|---|"]
     for r in rows:

@@ -5,6 +5,9 @@ beyond --threshold: re-read the note; the diff is in the JSON report), moved/ren
 similarity, with evidence and confidence) or orphaned (kept, never deleted). The default is a dry
 run that writes the report; --apply rewrites the files atomically, and running it twice is a no-op.
 
+Between two releases the run steps through every release in between (`--via`), as a reader of the
+history would, and checks each result against the direct comparison (see chain.py).
+
 Bumping the pin:
   vmastery reanchor --to 0.33.0                  # dry run: read the report it writes
   vmastery reanchor --to 0.33.0 --apply          # rewrite anchors, move notes, keep orphans
@@ -18,12 +21,13 @@ import argparse
 import time
 from pathlib import Path
 
+from packaging.version import Version
 from rich.console import Console
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, VmasteryError, rel
 from ..pin import read_pin
 from .apply import apply, recover
-from .fetch import newest_release, tree_for_version
+from .fetch import newest_release, releases_between, tree_for_version
 from .match import CHANGE_THRESHOLD
 from .plan import Tree, index, make_plan, source_tree
 from .report import invariant, to_json, to_markdown
@@ -36,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     target.add_argument("--to-tree", metavar="PATH", type=Path, help="a local vLLM checkout or unpacked sdist")
     parser.add_argument("--from-tree", metavar="PATH", type=Path,
                         help="the tree the corpus points at now (default: the pin, or the last --apply)")
+    parser.add_argument("--via", metavar="VERSIONS", default="releases",
+                        help="releases to step through, comma-separated; 'releases' (default): every final release "
+                             "between two released versions; 'none': compare the two trees directly")
     parser.add_argument("--apply", action="store_true", help="rewrite the files (default: dry run)")
     parser.add_argument("--coverage", metavar="PREFIX", nargs="?", const="vllm/v1/",
                         help="also decide every old symbol under PREFIX (default vllm/v1/) for the report")
@@ -55,6 +62,19 @@ def target_tree(root: Path, args: argparse.Namespace) -> Tree:
     return Tree(version, tree_for_version(root, version), version)
 
 
+def between(root: Path, old: Tree, new: Tree, via: str) -> list[Tree]:
+    """The trees to step through: fetched and verified like the target."""
+    if via == "none":
+        return []
+    if via == "releases":
+        if old.version is None or new.version is None or Version(old.version) >= Version(new.version):
+            return []  # a local tree has no place among releases: compare directly
+        versions = releases_between(read_pin(root).index_url, old.version, new.version)
+    else:
+        versions = [v.strip() for v in via.split(",") if v.strip()]
+    return [Tree(v, tree_for_version(root, v), v) for v in versions]
+
+
 def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     console = Console(highlight=False)
@@ -65,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
         raise VmasteryError(f"--threshold {args.threshold}: must be in (0, 1], e.g. 0.9")
     new = target_tree(root, args)
     old = Tree(str(args.from_tree.resolve()), args.from_tree.resolve()) if args.from_tree else source_tree(root)
+    steps = between(root, old, new, args.via)
     started = time.perf_counter()
-    plan = make_plan(root, old, new, index(root, old, True), index(root, new, True), args.coverage, args.threshold)
+    via = [(tree, index(root, tree, True)) for tree in steps]
+    plan = make_plan(root, old, new, index(root, old, True), index(root, new, True), args.coverage, args.threshold, via)
     seconds = time.perf_counter() - started
     base = args.report or root / ".cache" / "reanchor" / f"report-{Path(old.label).name}-{Path(new.label).name}"
     base.parent.mkdir(parents=True, exist_ok=True)

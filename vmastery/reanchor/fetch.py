@@ -41,6 +41,13 @@ def newest_release(index_url: str) -> str:
     return str(max(finals))
 
 
+def releases_between(index_url: str, low: str, high: str) -> list[str]:
+    """Final releases with an sdist strictly between `low` and `high`, oldest first: the chain's steps."""
+    lo, hi = Version(low), Version(high)
+    return [str(v) for v in sorted(_sdists(index_files(index_url)))
+            if lo < v < hi and not v.is_prerelease and not v.is_devrelease]
+
+
 def tree_for_version(root: Path, version: str, index_url: str | None = None) -> Path:
     """`root/.cache/trees/vllm-<version>`, downloaded, verified and unpacked if not there yet."""
     index_url = index_url or read_pin(root).index_url

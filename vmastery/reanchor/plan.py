@@ -18,6 +18,7 @@ from ..errors import VmasteryError
 from ..markdown import scan as md_scan
 from ..pin import read_pin
 from ..symbols import SymbolIndex
+from .chain import Chain
 from .diff import symbol_diff
 from .match import CHANGE_THRESHOLD, Decision, Matcher
 from .sites import Site, rewrite, scan
@@ -83,6 +84,7 @@ class Plan:
     items: list[Item]
     edits: list[Edit]
     coverage: list[Item]
+    via: list[str] = field(default_factory=list)  # releases stepped through, oldest first
 
     def counts(self, items: list[Item] | None = None) -> dict[str, int]:
         result: dict[str, int] = {}
@@ -140,8 +142,15 @@ def pending_reviews(root: Path) -> dict[str, dict]:
 
 
 def make_plan(root: Path, old: Tree, new: Tree, old_index: SymbolIndex, new_index: SymbolIndex,
-              coverage_prefix: str | None = None, threshold: float = CHANGE_THRESHOLD) -> Plan:
-    matcher = Matcher(old_index, new_index, threshold)
+              coverage_prefix: str | None = None, threshold: float = CHANGE_THRESHOLD,
+              via: list[tuple[Tree, SymbolIndex]] = ()) -> Plan:
+    """Decide every anchor site (and every old symbol under `coverage_prefix`) and the edits that follow.
+
+    With `via` (the trees between, oldest first) anchors are carried release by release and checked
+    against the direct comparison (`chain.Chain`); without, the two ends are compared directly.
+    """
+    matcher: Matcher | Chain = Matcher(old_index, new_index, threshold) if not via else \
+        Chain([old_index, *(i for _, i in via), new_index], [old.label, *(t.label for t, _ in via), new.label], threshold)
     reviews = pending_reviews(root)
     sites = scan(root)
     corpus = load(root)
@@ -168,10 +177,10 @@ def make_plan(root: Path, old: Tree, new: Tree, old_index: SymbolIndex, new_inde
     coverage = [_item("symbol", None, 0, a, matcher.decide(a), old_index, new_index, with_code=False)
                 for a in coverage_anchors]
     edits = _edits(root, sites, mapping, items, notes, old_index, new_index, threshold, old, new, reviews)
-    return Plan(old, new, items, edits, coverage)
+    return Plan(old, new, items, edits, coverage, [t.label for t, _ in via])
 
 
-def _decide(matcher: Matcher, anchor: str, reviews: dict[str, dict]) -> Decision:
+def _decide(matcher: Matcher | Chain, anchor: str, reviews: dict[str, dict]) -> Decision:
     """The matcher's decision, except for anchors an earlier applied run already dealt with.
 
     An anchor already naming a new-tree symbol stays put: a name the old tree lacks but the new tree

@@ -40,7 +40,7 @@ def _coverage_row(item: Item) -> dict:
 
 def to_json(plan: Plan, with_code: bool = True, seconds: float | None = None) -> str:
     data = {
-        "from": plan.old.label, "to": plan.new.label,
+        "from": plan.old.label, "to": plan.new.label, "via": plan.via,
         "invariant": invariant(plan),
         "counts": plan.counts(),
         "coverage_counts": plan.counts(plan.coverage),
@@ -75,6 +75,8 @@ def to_markdown(plan: Plan, seconds: float | None = None, coverage_detail: bool 
     lines = [f"# Re-anchoring report: vLLM {plan.old.label} → {plan.new.label}", ""]
     if seconds is not None:
         lines.append(f"Run time: {seconds:.1f} s.")
+    lines.append(f"Stepped through {len(plan.via)} releases between ({', '.join(plan.via)}), each result checked "
+                 "against the direct comparison." if plan.via else "The two trees were compared directly.")
     lines += [
         f"Anchors in: **{inv['in']}** = anchored **{inv['anchored']}** + orphaned **{inv['orphaned']}** "
         f"+ left for review **{inv['review']}** (nothing is dropped; orphans are kept with a snapshot "

@@ -1,0 +1,149 @@
+"""Re-anchoring through every release in between, checked against the two ends compared directly.
+
+Ten releases apart, a function may have been renamed in one release and rewritten in a later one:
+compared end to end its code no longer looks like it, and the note is orphaned. Release by release
+each change is small, so the rename is seen when it happens and the rewrite later is only a change
+of the same symbol. This is what a reviewer with `git log --follow` does, with the package index's
+releases standing in for the history (no git history ships in an sdist).
+
+Stepping has its own risk: an error in any step carries to the end. So every anchor the last tree
+lacks is decided twice, by the chain of steps and by the direct comparison of the two ends
+(`match.Matcher` both times), and the two are combined with one rule, fixed before it was scored:
+
+- both agree: that decision, with both lines of evidence;
+- one abstains (`review`): the other's decision;
+- they name different fates: `review`, listing both candidates, because the evidence conflicts
+  and a wrong move misplaces a note silently while a review asks a person.
+
+An anchor the last tree still has is the same symbol, decided by the direct comparison alone.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..symbols import SymbolIndex
+from .match import CHANGE_THRESHOLD, Decision, Matcher
+from .similarity import base_name
+
+
+@dataclass(slots=True)
+class Step:
+    """One release-to-release move on an anchor's way through the chain."""
+
+    into: str  # the release the move was seen in
+    state: str
+    new: str
+    confidence: float
+
+
+@dataclass(slots=True)
+class Walk:
+    """Where the chain of steps took one anchor: its name in the last tree, or where it stopped."""
+
+    state: str  # "anchored", or the stopping step's "orphaned" / "review"
+    new: str | None
+    moves: list[Step] = field(default_factory=list)
+    stopped_in: str | None = None
+    stop: Decision | None = None
+
+
+class Chain:
+    """Decides anchors of `indexes[0]` in `indexes[-1]` (as `Matcher` does) through the releases between.
+
+    `labels` names each index (`0.22.1`, `0.23.0`, ...). Decisions are memoised like the matcher's.
+    """
+
+    def __init__(self, indexes: list[SymbolIndex], labels: list[str], threshold: float = CHANGE_THRESHOLD):
+        if len(indexes) < 3 or len(indexes) != len(labels):
+            raise ValueError("a chain needs the two end trees and at least one tree between, each labelled")
+        self.old, self.new, self.labels = indexes[0], indexes[-1], labels
+        self.direct = Matcher(self.old, self.new, threshold)
+        self.steps = [Matcher(a, b, threshold) for a, b in zip(indexes, indexes[1:])]
+        self.decisions: dict[str, Decision] = {}
+        self.walks: dict[str, Walk] = {}
+
+    def decide(self, anchor: str) -> Decision:
+        if anchor not in self.decisions:
+            self.decide_many([anchor])
+        return self.decisions[anchor]
+
+    def decide_many(self, anchors: list[str]) -> list[Decision]:
+        todo = [a for a in dict.fromkeys(anchors) if a not in self.decisions]
+        direct = dict(zip(todo, self.direct.decide_many(todo)))
+        lost = [a for a in todo if not _exists(self.new, a) and _exists(self.old, a)]
+        self._walk(lost)
+        for anchor in todo:
+            d = direct[anchor]
+            self.decisions[anchor] = combine(d, self.walks[anchor], self) if anchor in self.walks else d
+        return [self.decisions[a] for a in anchors]
+
+    def _walk(self, anchors: list[str]) -> None:
+        """Carry each anchor through the steps in one batch per step (file-mates are judged together)."""
+        walks = {a: Walk("anchored", a) for a in anchors}
+        for step, matcher in enumerate(self.steps):
+            alive = [w for w in walks.values() if w.state == "anchored"]
+            decided = dict(zip([w.new for w in alive], matcher.decide_many([w.new for w in alive])))
+            into = self.labels[step + 1]
+            for w in alive:
+                d = decided[w.new]
+                if d.state in {"orphaned", "review"}:
+                    w.state, w.new, w.stopped_in, w.stop = d.state, None, into, d
+                elif d.new != w.new:
+                    w.moves.append(Step(into, d.state, d.new, d.confidence))
+                    w.new = d.new
+        self.walks.update(walks)
+
+    def path(self, walk: Walk) -> str:
+        return "; ".join(f"{s.state} to {s.new} in {s.into} (confidence {s.confidence:.2f})" for s in walk.moves)
+
+
+def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
+    """One decision from the direct comparison and the chain's walk, by the rule in the module docstring."""
+    span = f"{chain.labels[0]} -> {chain.labels[-1]} release by release"
+    if walk.state == "anchored":
+        stepped = _moved(direct.old, walk, chain)
+    else:
+        last = walk.moves[-1].new if walk.moves else direct.old
+        why = f"{span}: {walk.state} in {walk.stopped_in} (as {last})"
+        stepped = Decision(direct.old, walk.state, None, similarity=0.0, confidence=0.0,
+                           evidence=[why, *(walk.stop.evidence if walk.stop else [])],
+                           candidates=direct.candidates)
+    if direct.state == stepped.state == "review" or (direct.state != "review" and stepped.state == "review"):
+        kept = direct
+    elif direct.state == "review":
+        kept = stepped
+    elif direct.new == stepped.new:
+        both = "agrees with" if stepped.new else "also finds no counterpart:"
+        kept = direct if direct.new else stepped
+        merged = list(dict.fromkeys([*stepped.evidence, f"the direct comparison {both}",
+                                     *direct.evidence]))
+        return Decision(direct.old, kept.state, kept.new, kept.similarity,
+                        max(direct.confidence, stepped.confidence), merged, kept.candidates)
+    else:
+        fates = [f"direct: {direct.state}{' to ' + direct.new if direct.new else ''}",
+                 f"release by release: {stepped.state}{' to ' + stepped.new if stepped.new else ''}"]
+        listed = [(d.new, d.similarity) for d in (stepped, direct) if d.new]
+        rest = [c for c in direct.candidates if c[0] not in {a for a, _ in listed}]
+        return Decision(direct.old, "review", None, similarity=0.0, confidence=0.0,
+                        evidence=["the two comparisons disagree", *fates], candidates=(listed + rest)[:4])
+    note = "the direct comparison abstained" if kept is stepped else "the release-by-release walk abstained"
+    return Decision(kept.old, kept.state, kept.new, kept.similarity, kept.confidence,
+                    [*kept.evidence, note], kept.candidates)
+
+
+def _moved(anchor: str, walk: Walk, chain: Chain) -> Decision:
+    """The walk's end as a relocation decision, scored against the two end trees."""
+    old, new = chain.old.get(anchor), chain.new.get(walk.new)
+    if old is None or new is None:  # a whole file: its walk ends at a path
+        return Decision(anchor, "moved", walk.new, similarity=1.0,
+                        confidence=min(s.confidence for s in walk.moves),
+                        evidence=[f"release by release: {chain.path(walk)}"])
+    sim = chain.direct.sim(old, new)
+    state = "moved" if base_name(old) == base_name(new) else "renamed"
+    return Decision(anchor, state, walk.new, similarity=round(sim, 3),
+                    confidence=min(s.confidence for s in walk.moves),
+                    evidence=[f"release by release: {chain.path(walk)}", f"code similarity end to end {sim:.2f}"])
+
+
+def _exists(index: SymbolIndex, anchor: str) -> bool:
+    return index.get(anchor) is not None if "::" in anchor else anchor in index.by_file
