@@ -35,6 +35,48 @@ def ratio(a: int, b: int) -> float | None:
     return round(a / b, 4) if b else None
 
 
+def score(rows: list[dict]) -> dict:
+    """Precision and recall over `rows`; marks each row `correct` on the way."""
+    counts = dict.fromkeys(("reloc_pred", "reloc_true", "reloc_ok", "orph_pred", "orph_true", "orph_ok",
+                            "changed_pred", "major_true", "changed_ok", "same_ok", "same_true", "review"), 0)
+    for r in rows:
+        fate, predicted = r["label"], r["predicted"]
+        relocated_true, relocated_pred = fate in {"moved", "renamed"}, predicted in {"moved", "renamed"}
+        reloc_ok = relocated_true and relocated_pred and r["predicted_target"] == r["target"]
+        r["correct"] = bool((fate == "orphaned" and predicted == "orphaned") or reloc_ok or
+                            (fate == "same" and predicted in {"unchanged", "shifted", "changed"}))
+        counts["reloc_pred"] += relocated_pred
+        counts["reloc_true"] += relocated_true
+        counts["reloc_ok"] += reloc_ok
+        counts["orph_pred"] += predicted == "orphaned"
+        counts["orph_true"] += fate == "orphaned"
+        counts["orph_ok"] += fate == "orphaned" and predicted == "orphaned"
+        counts["review"] += predicted == "review"
+        if fate == "same":
+            counts["same_true"] += 1
+            counts["same_ok"] += r["correct"]
+            counts["changed_pred"] += predicted == "changed"
+            counts["major_true"] += r["edit"] == "major"
+            counts["changed_ok"] += predicted == "changed" and r["edit"] == "major"
+    decided_pred = counts["reloc_pred"] + counts["orph_pred"]
+    decided_true = counts["reloc_true"] + counts["orph_true"]
+    decided_ok = counts["reloc_ok"] + counts["orph_ok"]
+    return {
+        "moved_renamed_orphaned": {"precision": ratio(decided_ok, decided_pred), "recall": ratio(decided_ok, decided_true),
+                                   "correct": decided_ok, "predicted": decided_pred, "labelled": decided_true,
+                                   "abstained": counts["review"]},
+        "relocations": {"precision": ratio(counts["reloc_ok"], counts["reloc_pred"]),
+                        "recall": ratio(counts["reloc_ok"], counts["reloc_true"]),
+                        "correct": counts["reloc_ok"], "predicted": counts["reloc_pred"], "labelled": counts["reloc_true"]},
+        "orphans": {"precision": ratio(counts["orph_ok"], counts["orph_pred"]),
+                    "recall": ratio(counts["orph_ok"], counts["orph_true"]),
+                    "correct": counts["orph_ok"], "predicted": counts["orph_pred"], "labelled": counts["orph_true"]},
+        "same_anchor_kept": {"correct": counts["same_ok"], "labelled": counts["same_true"]},
+        "changed_vs_major_edit": {"precision": ratio(counts["changed_ok"], counts["changed_pred"]),
+                                  "recall": ratio(counts["changed_ok"], counts["major_true"])},
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--to", default="0.33.0", help="the release the labels were read against")
@@ -57,50 +99,20 @@ def main() -> None:
     decisions = {d.old: d for d in matcher.decide_many([label["anchor"] for label in labels])}
     seconds = time.perf_counter() - started
 
-    rows, counts = [], {k: 0 for k in ("reloc_pred", "reloc_true", "reloc_ok", "orph_pred", "orph_true", "orph_ok",
-                                       "changed_pred", "major_true", "changed_ok", "same_ok", "same_true",
-                                       "review")}
+    rows = []
     for label in labels:
         d = decisions[label["anchor"]]
-        fate, predicted = label["fate"], d.state
-        relocated_true, relocated_pred = fate in {"moved", "renamed"}, predicted in {"moved", "renamed"}
-        correct = (fate == "orphaned" and predicted == "orphaned") or \
-            (relocated_true and relocated_pred and d.new == label["target"]) or \
-            (fate == "same" and predicted in {"unchanged", "shifted", "changed"})
-        counts["reloc_pred"] += relocated_pred
-        counts["reloc_true"] += relocated_true
-        counts["reloc_ok"] += relocated_true and relocated_pred and d.new == label["target"]
-        counts["orph_pred"] += predicted == "orphaned"
-        counts["orph_true"] += fate == "orphaned"
-        counts["orph_ok"] += fate == "orphaned" and predicted == "orphaned"
-        counts["review"] += predicted == "review"
-        if fate == "same":
-            counts["same_true"] += 1
-            counts["same_ok"] += correct
-            counts["changed_pred"] += predicted == "changed"
-            counts["major_true"] += label.get("edit") == "major"
-            counts["changed_ok"] += predicted == "changed" and label.get("edit") == "major"
-        rows.append({"anchor": label["anchor"], "label": fate, "target": label.get("target"),
-                     "predicted": predicted, "predicted_target": d.new, "similarity": d.similarity,
-                     "evidence": d.evidence, "correct": bool(correct)})
-    decided_pred = counts["reloc_pred"] + counts["orph_pred"]
-    decided_true = counts["reloc_true"] + counts["orph_true"]
-    decided_ok = counts["reloc_ok"] + counts["orph_ok"]
-    metrics = {
-        "labels": len(labels), "via": [t.label for t, _ in steps], "seconds": round(seconds, 2),
-        "moved_renamed_orphaned": {"precision": ratio(decided_ok, decided_pred), "recall": ratio(decided_ok, decided_true),
-                                   "correct": decided_ok, "predicted": decided_pred, "labelled": decided_true,
-                                   "abstained": counts["review"]},
-        "relocations": {"precision": ratio(counts["reloc_ok"], counts["reloc_pred"]),
-                        "recall": ratio(counts["reloc_ok"], counts["reloc_true"]),
-                        "correct": counts["reloc_ok"], "predicted": counts["reloc_pred"], "labelled": counts["reloc_true"]},
-        "orphans": {"precision": ratio(counts["orph_ok"], counts["orph_pred"]),
-                    "recall": ratio(counts["orph_ok"], counts["orph_true"]),
-                    "correct": counts["orph_ok"], "predicted": counts["orph_pred"], "labelled": counts["orph_true"]},
-        "same_anchor_kept": {"correct": counts["same_ok"], "labelled": counts["same_true"]},
-        "changed_vs_major_edit": {"precision": ratio(counts["changed_ok"], counts["changed_pred"]),
-                                  "recall": ratio(counts["changed_ok"], counts["major_true"])},
-    }
+        rows.append({"anchor": label["anchor"], "label": label["fate"], "target": label.get("target"),
+                     "edit": label.get("edit"), "unsure": "unsure" in label.get("why", ""),
+                     "predicted": d.state, "predicted_target": d.new, "similarity": d.similarity,
+                     "evidence": d.evidence})
+    metrics = {"labels": len(labels), "via": [t.label for t, _ in steps], "seconds": round(seconds, 2),
+               **score(rows)}
+    # Labels whose reader wrote "unsure:" are judgement calls (a split where the old name survives as
+    # a thin wrapper, which platform twin to pick); the figure without them is reported beside, never instead.
+    sure = [r for r in rows if not r["unsure"]]
+    metrics["labels_marked_unsure"] = len(rows) - len(sure)
+    metrics["without_unsure_labels"] = score(sure)["moved_renamed_orphaned"]
     (HERE / f"{out}.json").write_text(json.dumps({"metrics": metrics, "rows": rows}, indent=1) + "\n")
     lines = ["# Matcher accuracy on the labelled set (vLLM 0.22.1 -> 0.33.0)", "",
              f"Command: `python benchmarks/reanchor/evaluate.py --labels {args.labels} --via {args.via}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
@@ -108,7 +120,7 @@ def main() -> None:
              "|---|---|---|---|---|---|"]
     for r in rows:
         if not r["correct"]:
-            lines.append(f"| `{r['anchor']}` | {r['label']} | `{r['target'] or '—'}` | {r['predicted']} | "
+            lines.append(f"| `{r['anchor']}` | {r['label']}{' (unsure)' if r['unsure'] else ''} | `{r['target'] or '—'}` | {r['predicted']} | "
                          f"`{r['predicted_target'] or '—'}` | {r['similarity']:.2f} |")
     (HERE / f"{out}.md").write_text("\n".join(lines) + "\n")
     print(json.dumps(metrics, indent=1))

@@ -41,6 +41,17 @@ SPLIT_LEAD = 0.15  # how far a base class must lead the subclass the users build
 DIGITS = re.compile(r"\d+")
 
 
+_WORDS: dict[str, frozenset[str]] = {}
+
+
+def _words(text: str) -> frozenset[str]:
+    """The words of a file's text, remembered by content: releases share most files byte for byte,
+    so stepping through ten of them reads each distinct file once."""
+    if (words := _WORDS.get(text)) is None:
+        words = _WORDS[text] = frozenset(WORD.findall(text))
+    return words
+
+
 class Users:
     """Where each name of the old tree is mentioned, and what the mentioning code became."""
 
@@ -49,20 +60,16 @@ class Users:
         self.nested = False  # users' heirs are decided on demand, but never from inside such a decision
 
     @cached_property
-    def _files_with(self) -> dict[str, list[str]]:
-        """word -> old files that mention it; built once, only when a contested case needs it."""
-        table: dict[str, list[str]] = {}
-        for path in self.m.old.by_file:
-            for word in set(WORD.findall("\n".join(self.m.old.lines(path)))):
-                table.setdefault(word, []).append(path)
-        return table
+    def _words(self) -> dict[str, frozenset[str]]:
+        """old file -> the words it uses; built once, only when a contested case needs it."""
+        return {path: _words("\n".join(self.m.old.lines(path))) for path in self.m.old.by_file}
 
     def of(self, old: Symbol) -> list[Symbol]:
         """Innermost old symbols whose code mentions `old`'s name, `old` and its members excluded."""
         name = old.name.split("[")[0]
         found: dict[str, Symbol] = {}
         word = re.compile(rf"\b{re.escape(name)}\b")
-        for path in self._files_with.get(name, ()):
+        for path in [path for path, words in self._words.items() if name in words]:
             symbols = self.m.old.by_file.get(path, [])
             for number, line in enumerate(self.m.old.lines(path), start=1):
                 if name not in line or not word.search(line):
