@@ -48,6 +48,7 @@ CPP_QUERY = """
 (namespace_definition name: (_) @name) @def
 (comment) @comment
 """
+_PARSED: dict[tuple[str, bytes], list["Symbol"]] = {}  # (path, sha1 of content) -> its symbols, per process
 CPP_SUFFIXES = {".cpp", ".cc", ".cu", ".cuh", ".h", ".hpp", ".inl"}
 
 
@@ -247,8 +248,14 @@ class SymbolIndex:
             else:
                 stale.append(f)
         if stale:
-            for f, symbols in zip(stale, _parse_many(root, stale, progress, workers)):
-                by_file[f] = symbols
+            # Releases share most files byte for byte: a file already parsed in another tree (same
+            # path, same content) is not parsed again, which makes indexing ten releases cheap.
+            digests = {f: hashlib.sha1((root / f).read_bytes()).digest() for f in stale}
+            todo = [f for f in stale if (f, digests[f]) not in _PARSED]
+            for f, symbols in zip(todo, _parse_many(root, todo, progress, workers)):
+                _PARSED[(f, digests[f])] = symbols
+            for f in stale:
+                by_file[f] = _PARSED[(f, digests[f])]
             if cache_path is not None:
                 _write_cache(cache_path, root, by_file, stamps)
         return cls(root, {f: by_file[f] for f in files})

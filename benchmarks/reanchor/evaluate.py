@@ -1,6 +1,6 @@
 """Precision and recall of the matcher's moved / renamed / orphaned decisions on the labelled set.
 
-    python benchmarks/reanchor/evaluate.py [--labels heldout.yaml] [--via releases|none|V1,V2]
+    python benchmarks/reanchor/evaluate.py [--labels heldout.yaml ...] [--out NAME] [--via releases|none|V1,V2]
 
 Reads labels.yaml (fates read by hand from vLLM 0.22.1 and 0.33.0), runs the matcher exactly as
 `vmastery reanchor` does, and writes results.md and results.json beside this file. A relocation
@@ -81,11 +81,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--to", default="0.33.0", help="the release the labels were read against")
     parser.add_argument("--via", default="releases", help="as `vmastery reanchor --via`")
-    parser.add_argument("--labels", default="labels.yaml", help="a file beside this script (heldout.yaml)")
+    parser.add_argument("--labels", nargs="+", default=["labels.yaml"],
+                        help="files beside this script (heldout.yaml); several are scored as one pool")
+    parser.add_argument("--out", help="results file name without suffix (default: from the one labels file)")
     args = parser.parse_args()
-    labels = yaml.safe_load((HERE / args.labels).read_text())["labels"]
-    out = "results" if args.labels == "labels.yaml" else "results-" + Path(args.labels).stem
-    out += "-direct" if args.via == "none" else ""
+    if len(args.labels) > 1 and not args.out:
+        parser.error("several --labels files need --out NAME")
+    labels = [label for name in args.labels for label in yaml.safe_load((HERE / name).read_text())["labels"]]
+    out = args.out or ("results" if args.labels == ["labels.yaml"] else "results-" + Path(args.labels[0]).stem) + \
+        ("-direct" if args.via == "none" else "")
     old_tree, new_tree = source_tree(ROOT), Tree(args.to, tree_for_version(ROOT, args.to), args.to)
     old, new = index(ROOT, old_tree, False), index(ROOT, new_tree, False)
     steps = [(t, index(ROOT, t, False)) for t in between(ROOT, old_tree, new_tree, args.via)]
@@ -115,7 +119,7 @@ def main() -> None:
     metrics["without_unsure_labels"] = score(sure)["moved_renamed_orphaned"]
     (HERE / f"{out}.json").write_text(json.dumps({"metrics": metrics, "rows": rows}, indent=1) + "\n")
     lines = ["# Matcher accuracy on the labelled set (vLLM 0.22.1 -> 0.33.0)", "",
-             f"Command: `python benchmarks/reanchor/evaluate.py --labels {args.labels} --via {args.via}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
+             f"Command: `python benchmarks/reanchor/evaluate.py --labels {' '.join(args.labels)}{' --out ' + args.out if args.out else ''} --via {args.via}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
              "## Disagreements", "", "| anchor | label | labelled target | predicted | predicted target | similarity |",
              "|---|---|---|---|---|---|"]
     for r in rows:

@@ -48,3 +48,28 @@ def test_newest_release_skips_prereleases_and_yanked(monkeypatch):
                for v in ["0.9.2", "0.33.0", "0.34.0rc1", "0.40.0"]]
     monkeypatch.setattr(fetch, "index_files", lambda url: listing)
     assert fetch.newest_release("https://example.invalid/simple") == "0.33.0"
+
+
+def test_releases_between_are_the_final_sdists_strictly_inside_oldest_first(monkeypatch):
+    listing = [{"filename": f"vllm-{v}.tar.gz", "url": "", "hashes": {}, "yanked": v == "0.25.0"}
+               for v in ["0.24.0", "0.22.1", "0.23.0", "0.25.0", "0.26.0rc1", "0.25.1", "0.10.0", "0.27.0"]]
+    listing.append({"filename": "vllm-0.24.0-py3-none-any.whl", "url": "", "hashes": {}})
+    monkeypatch.setattr(fetch, "index_files", lambda url: listing)
+    assert fetch.releases_between("https://example.invalid/simple", "0.22.1", "0.27.0") == ["0.23.0", "0.24.0", "0.25.1"]
+
+
+def test_cli_steps_through_the_releases_named_by_via(repo: Path, tmp_path: Path, monkeypatch):
+    from vmastery.reanchor import cli
+
+    fetched = []
+    monkeypatch.setattr(cli, "tree_for_version", lambda root, v: fetched.append(v) or repo / "upstream")
+    base = tmp_path / "rep"
+    args = ["--root", str(repo), "reanchor", "--to-tree", str(repo.parent / "new"), "--report", str(base)]
+    assert main([*args, "--via", "0.0.2, 0.0.3"]) == 1
+    assert fetched == ["0.0.2", "0.0.3"]
+    stepped = json.loads(base.with_name("rep.json").read_text())
+    assert stepped["via"] == ["0.0.2", "0.0.3"]
+    assert "Stepped through 2 releases between (0.0.2, 0.0.3)" in base.with_name("rep.md").read_text()
+    assert main(args) == 1  # a local target tree: no releases to step through, compared directly
+    direct = json.loads(base.with_name("rep.json").read_text())
+    assert direct["via"] == [] and direct["counts"] == stepped["counts"]

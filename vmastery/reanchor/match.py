@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from ..symbols import Symbol, SymbolIndex
 from .boilerplate import boilerplate_to_review
@@ -143,10 +143,8 @@ class Matcher:
         """
         postings: dict[int, list[tuple[str, int]]] = defaultdict(list)
         for path in self._fresh_by_file:
-            for number, line in enumerate(self.new.lines(path), start=1):
-                text = line.strip()
-                if len(text) >= MIN_LINE and not text.startswith("#"):
-                    postings[hash(text)].append((path, number))
+            for h, number in _distinctive_lines(tuple(self.new.lines(path))):
+                postings[h].append((path, number))
         return {h: hits for h, hits in postings.items() if len(hits) <= MAX_DF}
 
     def _shared_lines(self, old: Symbol) -> dict[str, int]:
@@ -442,6 +440,18 @@ class Matcher:
         return Decision(path, "orphaned", similarity=0.0, confidence=0.0,
                         candidates=sorted(((p, c / len(members)) for p, c in votes.items()), key=lambda x: -x[1])[:3],
                         evidence=["no file received most of its symbols"])
+
+
+@lru_cache(maxsize=20_000)
+def _distinctive_lines(lines: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(hash, line number) of a file's lines long enough to point somewhere; remembered by content,
+    since the releases a chain steps through share most files."""
+    out = []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if len(text) >= MIN_LINE and not text.startswith("#"):
+            out.append((hash(text), number))
+    return out
 
 
 def _classes_named(index: SymbolIndex) -> dict[str, list[Symbol]]:
