@@ -70,7 +70,12 @@ class Symbol:
 
     @property
     def name(self) -> str:
-        return re.split(r"\.|::", self.qualname)[-1]
+        return _last_name(self.qualname)
+
+
+@cache
+def _last_name(qualname: str) -> str:
+    return re.split(r"\.|::", qualname)[-1]
 
 
 @cache

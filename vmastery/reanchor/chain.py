@@ -103,8 +103,9 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
     if walk.state == "anchored":
         stepped = _moved(direct.old, walk, chain)
     else:
-        last = walk.moves[-1].new if walk.moves else direct.old
-        why = f"{span}: {walk.state} in {walk.stopped_in} (as {last})"
+        where = "gone in" if walk.state == "orphaned" else "left for review in"
+        last = f" (last seen as {walk.moves[-1].new})" if walk.moves else ""
+        why = f"{span}: {where} {walk.stopped_in}{last}"
         stepped = Decision(direct.old, walk.state, None, similarity=0.0, confidence=0.0,
                            evidence=[why, *(walk.stop.evidence if walk.stop else [])],
                            candidates=direct.candidates)
@@ -113,10 +114,9 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
     elif direct.state == "review":
         kept = stepped
     elif direct.new == stepped.new:
-        both = "agrees with" if stepped.new else "also finds no counterpart:"
+        both = "agrees" if stepped.new else "also finds no counterpart"
         kept = direct if direct.new else stepped
-        merged = list(dict.fromkeys([*stepped.evidence, f"the direct comparison {both}",
-                                     *direct.evidence]))
+        merged = list(dict.fromkeys([*stepped.evidence, f"the direct comparison {both}", *direct.evidence]))
         return Decision(direct.old, kept.state, kept.new, kept.similarity,
                         max(direct.confidence, stepped.confidence), merged, kept.candidates)
     else:

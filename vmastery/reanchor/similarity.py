@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import lru_cache
 
 from rapidfuzz.distance import Indel
 
@@ -27,9 +28,14 @@ def tokens(code: str, name: str, prose: bool = True) -> list[int]:
     With `prose=False` docstrings and comments are dropped first. Both views are useful: a docstring
     carried along is evidence of identity, and a docstring added to an unchanged body is no change.
     """
+    return list(_tokens(code, name, prose))
+
+
+@lru_cache(maxsize=200_000)  # a chain of releases meets the same code in step after step
+def _tokens(code: str, name: str, prose: bool) -> tuple[int, ...]:
     ids = _IDS
     text = code if prose else PROSE.sub(" ", code)
-    return [0 if t == name else ids.setdefault(t, len(ids)) for t in TOKEN.findall(text)]
+    return tuple([0 if t == name else ids.setdefault(t, len(ids)) for t in TOKEN.findall(text)])
 
 
 def similarity(a: list[int], b: list[int]) -> float:
@@ -41,7 +47,13 @@ def similarity(a: list[int], b: list[int]) -> float:
 
 def base_name(symbol: Symbol) -> str:
     """The last name of a qualname without its `[setter]`/`[2]` suffix or leading underscores."""
-    return SUFFIX.sub("", symbol.name).lstrip("_") or symbol.name
+    return _base_name(symbol.qualname)
+
+
+@lru_cache(maxsize=None)  # asked millions of times per run, about a few thousand names
+def _base_name(qualname: str) -> str:
+    name = qualname.replace("::", ".").rpartition(".")[2]
+    return SUFFIX.sub("", name).lstrip("_") or name
 
 
 def name_words(name: str) -> set[str]:
