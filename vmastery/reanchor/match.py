@@ -25,6 +25,7 @@ from functools import cached_property, lru_cache
 
 from ..symbols import Symbol, SymbolIndex
 from .boilerplate import boilerplate_to_review
+from .shells import follow_shell
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
 from .similarity import base_name, package_files, parent_anchor, similarity, tokens
@@ -64,6 +65,7 @@ class Matcher:
         self.users: Users | None = Users(self)
         self.kept_name: dict[str, str | None] = {}  # old anchor -> the one candidate keeping its name, if any
         self.boilerplate = True  # round 8 rule; tests switch it off to show what it changes
+        self.shells = True  # round 10 rule (shells.py), likewise
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -100,6 +102,10 @@ class Matcher:
         for s in self.fresh:
             table[base_name(s)].append(s)
         return table
+
+    def fresh_named(self, name: str) -> list[Symbol]:
+        """Fresh symbols whose base name (`base_name`) is `name`."""
+        return self._by_name.get(name, [])
 
     @cached_property
     def _name_count(self) -> dict[str, int]:
@@ -180,7 +186,7 @@ class Matcher:
                 self.decisions[anchor] = Decision(anchor, "orphaned", similarity=0.0, confidence=0.0,
                                                   evidence=["not a symbol of the old tree"])
             elif (new := self.new.get(anchor)) is not None:
-                self.decisions[anchor] = self._same_anchor(old, new)
+                self.decisions[anchor] = follow_shell(self, self._same_anchor(old, new))
             else:
                 lost.append(old)
         # A symbol is judged with its file-mates: where the rest of its file went is evidence for
@@ -218,6 +224,8 @@ class Matcher:
         aliases_break_ties(self, lost)
         if self.boilerplate:
             boilerplate_to_review(self, lost)  # round 8
+        for s in lost:  # round 10: a name kept by a thin shell does not keep the note
+            self.decisions[s.anchor] = follow_shell(self, self.decisions[s.anchor])
         for path in files:
             self.decisions[path] = self._file(path)
         return [self.decisions[a] for a in anchors]
