@@ -22,10 +22,9 @@ from pathlib import Path
 import yaml
 
 from vmastery.reanchor.chain import Chain
-from vmastery.reanchor.cli import between
 from vmastery.reanchor.fetch import tree_for_version
 from vmastery.reanchor.match import Matcher
-from vmastery.reanchor.plan import Tree, index, source_tree
+from vmastery.reanchor.plan import Tree, index, source_tree, trees_between
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -92,7 +91,7 @@ def main() -> None:
         ("-direct" if args.via == "none" else "")
     old_tree, new_tree = source_tree(ROOT), Tree(args.to, tree_for_version(ROOT, args.to), args.to)
     old, new = index(ROOT, old_tree, False), index(ROOT, new_tree, False)
-    steps = [(t, index(ROOT, t, False)) for t in between(ROOT, old_tree, new_tree, args.via)]
+    steps = [(t, index(ROOT, t, False)) for t in trees_between(ROOT, old_tree, new_tree, args.via)]
     for label in labels:  # a label that names nothing real is a broken label, not a miss
         assert old.get(label["anchor"]), f"not in 0.22.1: {label['anchor']}"
         assert label["fate"] in {"same", "moved", "renamed", "orphaned"}, label

@@ -24,14 +24,13 @@ ROOT = HERE.parent.parent
 ONE_RUN = """
 import sys, time
 from pathlib import Path
-from vmastery.reanchor.cli import between
 from vmastery.reanchor.fetch import tree_for_version
-from vmastery.reanchor.plan import Tree, index, make_plan, source_tree
+from vmastery.reanchor.plan import Tree, index, make_plan, source_tree, trees_between
 root, version, via = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 old = source_tree(root)
 new = Tree(version, tree_for_version(root, version), version)
-steps = [(tree, index(root, tree, False)) for tree in between(root, old, new, via)]
+steps = [(tree, index(root, tree, False)) for tree in trees_between(root, old, new, via)]
 old_index, new_index = index(root, old, False), index(root, new, False)
 t1 = time.perf_counter()
 plan = make_plan(root, old, new, old_index, new_index, coverage_prefix="vllm/v1/", via=steps)

@@ -4,9 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from vmastery.reanchor.chain import Chain, Step, Walk, combine
-from vmastery.reanchor.cli import between
 from vmastery.reanchor.match import Decision
-from vmastery.reanchor.plan import Tree, index, make_plan, source_tree
+from vmastery.reanchor.plan import Tree, index, make_plan, source_tree, trees_between
 from vmastery.reanchor.report import to_json, to_markdown
 
 DEVICES = '''
@@ -109,8 +108,8 @@ def test_combine_rule(tmp_path, staged):
 
 def test_between_picks_no_steps_for_local_trees_or_none(tmp_path):
     old, new = Tree("0.1", tmp_path / "a", "0.1"), Tree(str(tmp_path / "b"), tmp_path / "b", None)
-    assert between(tmp_path, old, new, "releases") == []
-    assert between(tmp_path, old, Tree("0.3", tmp_path / "c", "0.3"), "none") == []
+    assert trees_between(tmp_path, old, new, "releases") == []
+    assert trees_between(tmp_path, old, Tree("0.3", tmp_path / "c", "0.3"), "none") == []
 
 
 def test_plan_and_report_name_the_releases_stepped_through(repo, tmp_path):

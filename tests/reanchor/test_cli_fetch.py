@@ -59,10 +59,8 @@ def test_releases_between_are_the_final_sdists_strictly_inside_oldest_first(monk
 
 
 def test_cli_steps_through_the_releases_named_by_via(repo: Path, tmp_path: Path, monkeypatch):
-    from vmastery.reanchor import cli
-
     fetched = []
-    monkeypatch.setattr(cli, "tree_for_version", lambda root, v: fetched.append(v) or repo / "upstream")
+    monkeypatch.setattr(fetch, "tree_for_version", lambda root, v: fetched.append(v) or repo / "upstream")
     base = tmp_path / "rep"
     args = ["--root", str(repo), "reanchor", "--to-tree", str(repo.parent / "new"), "--report", str(base)]
     assert main([*args, "--via", "0.0.2, 0.0.3"]) == 1

@@ -109,7 +109,7 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
         stepped = Decision(direct.old, walk.state, None, similarity=0.0, confidence=0.0,
                            evidence=[why, *(walk.stop.evidence if walk.stop else [])],
                            candidates=direct.candidates)
-    if direct.state == stepped.state == "review" or (direct.state != "review" and stepped.state == "review"):
+    if stepped.state == "review":  # the walk abstained (perhaps both did): the direct comparison decides
         kept = direct
     elif direct.state == "review":
         kept = stepped
@@ -136,12 +136,12 @@ def _moved(anchor: str, walk: Walk, chain: Chain) -> Decision:
     old, new = chain.old.get(anchor), chain.new.get(walk.new)
     if old is None or new is None:  # a whole file: its walk ends at a path
         return Decision(anchor, "moved", walk.new, similarity=1.0,
-                        confidence=min(s.confidence for s in walk.moves),
+                        confidence=min((s.confidence for s in walk.moves), default=1.0),
                         evidence=[f"release by release: {chain.path(walk)}"])
     sim = chain.direct.sim(old, new)
     state = "moved" if base_name(old) == base_name(new) else "renamed"
     return Decision(anchor, state, walk.new, similarity=round(sim, 3),
-                    confidence=min(s.confidence for s in walk.moves),
+                    confidence=min((s.confidence for s in walk.moves), default=1.0),
                     evidence=[f"release by release: {chain.path(walk)}", f"code similarity end to end {sim:.2f}"])
 
 

@@ -21,15 +21,14 @@ import argparse
 import time
 from pathlib import Path
 
-from packaging.version import Version
 from rich.console import Console
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, VmasteryError, rel
 from ..pin import read_pin
 from .apply import apply, recover
-from .fetch import newest_release, releases_between, tree_for_version
+from .fetch import newest_release, tree_for_version
 from .match import CHANGE_THRESHOLD
-from .plan import Tree, index, make_plan, source_tree
+from .plan import Tree, index, make_plan, source_tree, trees_between
 from .report import invariant, to_json, to_markdown
 
 
@@ -62,19 +61,6 @@ def target_tree(root: Path, args: argparse.Namespace) -> Tree:
     return Tree(version, tree_for_version(root, version), version)
 
 
-def between(root: Path, old: Tree, new: Tree, via: str) -> list[Tree]:
-    """The trees to step through: fetched and verified like the target."""
-    if via == "none":
-        return []
-    if via == "releases":
-        if old.version is None or new.version is None or Version(old.version) >= Version(new.version):
-            return []  # a local tree has no place among releases: compare directly
-        versions = releases_between(read_pin(root).index_url, old.version, new.version)
-    else:
-        versions = [v.strip() for v in via.split(",") if v.strip()]
-    return [Tree(v, tree_for_version(root, v), v) for v in versions]
-
-
 def run(args: argparse.Namespace) -> int:
     root: Path = args.root
     console = Console(highlight=False)
@@ -85,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise VmasteryError(f"--threshold {args.threshold}: must be in (0, 1], e.g. 0.9")
     new = target_tree(root, args)
     old = Tree(str(args.from_tree.resolve()), args.from_tree.resolve()) if args.from_tree else source_tree(root)
-    steps = between(root, old, new, args.via)
+    steps = trees_between(root, old, new, args.via)
     started = time.perf_counter()
     via = [(tree, index(root, tree, True)) for tree in steps]
     plan = make_plan(root, old, new, index(root, old, True), index(root, new, True), args.coverage, args.threshold, via)

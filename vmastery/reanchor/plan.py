@@ -12,6 +12,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from packaging.version import Version
+
 from ..anchors import AnchorError, find_quote
 from ..annotations import ANNOTATIONS, load, note_path
 from ..errors import VmasteryError
@@ -107,6 +109,25 @@ def source_tree(root: Path) -> Tree:
     return Tree(pin.version, root / "upstream", pin.version)
 
 
+def trees_between(root: Path, old: Tree, new: Tree, via: str) -> list[Tree]:
+    """The trees a run steps through (`--via`), fetched and verified like the target.
+
+    `releases`: every final release strictly between two released versions (none for a local tree);
+    `none`: compare the ends directly; otherwise a comma-separated list of versions.
+    """
+    from .fetch import releases_between, tree_for_version
+
+    if via == "none":
+        return []
+    if via == "releases":
+        if old.version is None or new.version is None or Version(old.version) >= Version(new.version):
+            return []
+        versions = releases_between(read_pin(root).index_url, old.version, new.version)
+    else:
+        versions = [v.strip() for v in via.split(",") if v.strip()]
+    return [Tree(v, tree_for_version(root, v), v) for v in versions]
+
+
 def index(root: Path, tree: Tree, progress: bool) -> SymbolIndex:
     if not (tree.root / "vllm").is_dir():
         raise VmasteryError(f"{tree.root}: not a vLLM tree (no vllm/ folder)\n"
@@ -149,8 +170,12 @@ def make_plan(root: Path, old: Tree, new: Tree, old_index: SymbolIndex, new_inde
     With `via` (the trees between, oldest first) anchors are carried release by release and checked
     against the direct comparison (`chain.Chain`); without, the two ends are compared directly.
     """
-    matcher: Matcher | Chain = Matcher(old_index, new_index, threshold) if not via else \
-        Chain([old_index, *(i for _, i in via), new_index], [old.label, *(t.label for t, _ in via), new.label], threshold)
+    matcher: Matcher | Chain
+    if via:
+        indexes = [old_index, *(i for _, i in via), new_index]
+        matcher = Chain(indexes, [old.label, *(t.label for t, _ in via), new.label], threshold)
+    else:
+        matcher = Matcher(old_index, new_index, threshold)
     reviews = pending_reviews(root)
     sites = scan(root)
     corpus = load(root)
