@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vmastery.reanchor.chain import Chain, Step, Walk, combine
-from vmastery.reanchor.match import Decision
+from vmastery.reanchor.decision import Decision
 from vmastery.reanchor.plan import Tree, index, make_plan, source_tree, trees_between
 from vmastery.reanchor.report import to_json, to_markdown
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..symbols import SymbolIndex
-from .match import CHANGE_THRESHOLD, Decision, Matcher
+from .decision import Decision
+from .match import CHANGE_THRESHOLD, Matcher
 from .similarity import base_name
 
 

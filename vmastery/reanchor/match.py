@@ -20,11 +20,11 @@ move records which of them fired, so a reviewer can judge it.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
 from ..symbols import Symbol, SymbolIndex
 from .boilerplate import boilerplate_to_review
+from .decision import Decision
 from .shells import follow_shell
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
@@ -34,23 +34,6 @@ from .structure import Users, hoisted, overrides_follow, users_follow, uses_foll
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
 MIN_LINE = 12  # shorter lines (`return x`) are too common to point anywhere
 MAX_DF = 60  # a line found in more places than this says nothing about identity
-
-@dataclass(slots=True)
-class Decision:
-    """The fate of one old anchor in the new tree."""
-
-    old: str
-    state: str
-    new: str | None = None
-    similarity: float = 1.0
-    confidence: float = 1.0
-    evidence: list[str] = field(default_factory=list)
-    candidates: list[tuple[str, float]] = field(default_factory=list)  # nearest, for orphans
-
-    @property
-    def anchored(self) -> bool:
-        return self.new is not None
-
 
 class Matcher:
     """Maps anchors of `old` onto `new`; decisions are memoised, so asking twice is free."""

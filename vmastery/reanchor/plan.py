@@ -22,7 +22,8 @@ from ..pin import read_pin
 from ..symbols import SymbolIndex
 from .chain import Chain
 from .diff import symbol_diff
-from .match import CHANGE_THRESHOLD, Decision, Matcher
+from .decision import Decision
+from .match import CHANGE_THRESHOLD, Matcher
 from .sites import Site, rewrite, scan
 
 RECORD = f"{ANNOTATIONS}/.anchored-at.json"  # where the last --apply says the corpus now points

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
 from .accept import SAME_NAME_MIN, TINY_TOKENS
+from .decision import Decision
 from .evidence import identifiers
 from .similarity import base_name
 
 if TYPE_CHECKING:
-    from .match import Decision, Matcher
+    from .match import Matcher
 
 SHELL_SHARE = 0.35  # a body this small beside the old one is a wrapper, not the code
 SHELL_LEAD = 0.25  # the callee must hold clearly more of the old code than the shell does
@@ -57,7 +58,6 @@ def follow_shell(m: Matcher, d: Decision) -> Decision:
     heir, sim = found
     m.claimed.add(heir.anchor)
     state = "moved" if base_name(old) == base_name(heir) else "renamed"
-    from .match import Decision
     return Decision(d.old, state, heir.anchor, similarity=round(sim, 3), confidence=round(min(sim, 0.99), 3),
                     evidence=[f"{d.new} keeps the name as a shell ({len(m.toks(m.new, kept, False))} tokens) "
                               f"calling {heir.anchor}, which holds the code", f"code similarity {sim:.2f}"])
