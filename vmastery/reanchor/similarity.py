@@ -47,12 +47,11 @@ def similarity(a: list[int], b: list[int]) -> float:
 
 def base_name(symbol: Symbol) -> str:
     """The last name of a qualname without its `[setter]`/`[2]` suffix or leading underscores."""
-    return _base_name(symbol.qualname)
+    return _base_name(symbol.name)
 
 
 @lru_cache(maxsize=None)  # asked millions of times per run, about a few thousand names
-def _base_name(qualname: str) -> str:
-    name = qualname.replace("::", ".").rpartition(".")[2]
+def _base_name(name: str) -> str:
     return SUFFIX.sub("", name).lstrip("_") or name
 
 

@@ -20,7 +20,7 @@ cannot confirm by code is not made but handed to a person (`review`).
 from __future__ import annotations
 
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
@@ -41,15 +41,11 @@ SPLIT_LEAD = 0.15  # how far a base class must lead the subclass the users build
 DIGITS = re.compile(r"\d+")
 
 
-_WORDS: dict[str, frozenset[str]] = {}
-
-
+@lru_cache(maxsize=50_000)
 def _words(text: str) -> frozenset[str]:
     """The words of a file's text, remembered by content: releases share most files byte for byte,
     so stepping through ten of them reads each distinct file once."""
-    if (words := _WORDS.get(text)) is None:
-        words = _WORDS[text] = frozenset(WORD.findall(text))
-    return words
+    return frozenset(WORD.findall(text))
 
 
 class Users:
