@@ -223,6 +223,10 @@ class SymbolIndex:
     def get(self, anchor: str) -> Symbol | None:
         return self.by_anchor.get(anchor)
 
+    def has(self, anchor: str) -> bool:
+        """Whether `anchor` names a symbol here, or (without `::`) a whole file."""
+        return anchor in self.by_anchor if "::" in anchor else anchor in self.by_file
+
     def lines(self, path: str) -> list[str]:
         """The file's lines as text (1-based access: `lines(path)[n - 1]`)."""
         return _read_lines(self.root / path)

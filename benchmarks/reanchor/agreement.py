@@ -19,6 +19,8 @@ from pathlib import Path
 
 import yaml
 
+from evaluate import score  # the same counting as every results file
+
 HERE = Path(__file__).parent
 RELOCATED = {"moved", "renamed"}
 
@@ -33,14 +35,10 @@ def outcome(fate: str, target: str | None) -> tuple[str, str | None]:
 
 
 def pr(pairs: list[tuple[tuple, tuple]]) -> dict:
-    """Precision and recall of moved/renamed/orphaned calls, as evaluate.py counts them."""
-    predicted = [(p, t) for p, t in pairs if p[0] in {"relocated", "orphaned"}]
-    labelled = [(p, t) for p, t in pairs if t[0] in {"relocated", "orphaned"}]
-    correct = sum(p == t for p, t in predicted if t[0] in {"relocated", "orphaned"})
-    return {"precision": round(correct / len(predicted), 4) if predicted else None,
-            "recall": round(correct / len(labelled), 4) if labelled else None,
-            "correct": correct, "predicted": len(predicted), "labelled": len(labelled),
-            "abstained": sum(p[0] == "review" for p, _ in pairs)}
+    """Precision and recall of moved/renamed/orphaned calls, counted by evaluate.py's `score`."""
+    rows = [{"label": "moved" if t[0] == "relocated" else t[0], "target": t[1], "edit": None,
+             "predicted": "moved" if p[0] == "relocated" else p[0], "predicted_target": p[1]} for p, t in pairs]
+    return score(rows)["moved_renamed_orphaned"]
 
 
 def kappa(a: list[str], b: list[str]) -> float:

@@ -21,10 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from vmastery.reanchor.chain import Chain
 from vmastery.reanchor.fetch import tree_for_version
-from vmastery.reanchor.match import Matcher
-from vmastery.reanchor.plan import Tree, index, source_tree, trees_between
+from vmastery.reanchor.plan import Tree, index, matcher_for, source_tree, trees_between
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
@@ -97,8 +95,7 @@ def main() -> None:
         assert label["fate"] in {"same", "moved", "renamed", "orphaned"}, label
         assert label["fate"] in {"same", "orphaned"} or new.get(label["target"]), f"not in new: {label['target']}"
     started = time.perf_counter()
-    matcher = Chain([old, *(i for _, i in steps), new], [old_tree.label, *(t.label for t, _ in steps), new_tree.label]) \
-        if steps else Matcher(old, new)
+    matcher = matcher_for(old_tree, new_tree, old, new, steps)
     decisions = {d.old: d for d in matcher.decide_many([label["anchor"] for label in labels])}
     seconds = time.perf_counter() - started
 

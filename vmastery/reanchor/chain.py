@@ -71,7 +71,7 @@ class Chain:
     def decide_many(self, anchors: list[str]) -> list[Decision]:
         todo = [a for a in dict.fromkeys(anchors) if a not in self.decisions]
         direct = dict(zip(todo, self.direct.decide_many(todo)))
-        lost = [a for a in todo if not _exists(self.new, a) and _exists(self.old, a)]
+        lost = [a for a in todo if not self.new.has(a) and self.old.has(a)]
         self._walk(lost)
         for anchor in todo:
             d = direct[anchor]
@@ -144,7 +144,3 @@ def _moved(anchor: str, walk: Walk, chain: Chain) -> Decision:
     return Decision(anchor, state, walk.new, similarity=round(sim, 3),
                     confidence=min((s.confidence for s in walk.moves), default=1.0),
                     evidence=[f"release by release: {chain.path(walk)}", f"code similarity end to end {sim:.2f}"])
-
-
-def _exists(index: SymbolIndex, anchor: str) -> bool:
-    return index.get(anchor) is not None if "::" in anchor else anchor in index.by_file

@@ -163,6 +163,15 @@ def pending_reviews(root: Path) -> dict[str, dict]:
     return reviews
 
 
+def matcher_for(old: Tree, new: Tree, old_index: SymbolIndex, new_index: SymbolIndex,
+                via: list[tuple[Tree, SymbolIndex]] = (), threshold: float = CHANGE_THRESHOLD) -> Matcher | Chain:
+    """The two ends compared directly, or, with `via` (the trees between, oldest first), a `Chain`."""
+    if not via:
+        return Matcher(old_index, new_index, threshold)
+    return Chain([old_index, *(i for _, i in via), new_index], [old.label, *(t.label for t, _ in via), new.label],
+                 threshold)
+
+
 def make_plan(root: Path, old: Tree, new: Tree, old_index: SymbolIndex, new_index: SymbolIndex,
               coverage_prefix: str | None = None, threshold: float = CHANGE_THRESHOLD,
               via: list[tuple[Tree, SymbolIndex]] = ()) -> Plan:
@@ -171,12 +180,7 @@ def make_plan(root: Path, old: Tree, new: Tree, old_index: SymbolIndex, new_inde
     With `via` (the trees between, oldest first) anchors are carried release by release and checked
     against the direct comparison (`chain.Chain`); without, the two ends are compared directly.
     """
-    matcher: Matcher | Chain
-    if via:
-        indexes = [old_index, *(i for _, i in via), new_index]
-        matcher = Chain(indexes, [old.label, *(t.label for t, _ in via), new.label], threshold)
-    else:
-        matcher = Matcher(old_index, new_index, threshold)
+    matcher = matcher_for(old, new, old_index, new_index, via, threshold)
     reviews = pending_reviews(root)
     sites = scan(root)
     corpus = load(root)
@@ -213,8 +217,7 @@ def _decide(matcher: Matcher | Chain, anchor: str, reviews: dict[str, dict]) -> 
     has is taken as already moved, never as lost. An anchor that run left for review (and that still
     names neither tree's symbol) stays in review with the candidates it had, until a person picks one.
     """
-    in_old = matcher.old.get(anchor) if "::" in anchor else anchor in matcher.old.by_file
-    in_new = matcher.new.get(anchor) if "::" in anchor else anchor in matcher.new.by_file
+    in_old, in_new = matcher.old.has(anchor), matcher.new.has(anchor)
     if not in_old and in_new:
         return Decision(anchor, "unchanged", anchor, evidence=["already names a symbol of the new tree"])
     if not in_old and anchor in reviews:
