@@ -11,6 +11,8 @@ and is not a prediction for precision; their number is reported as `abstained`.
 With `--via releases` (the default, as `vmastery reanchor --to 0.33.0` runs) anchors are carried
 through every release between and checked against the direct comparison; `--via none` compares the
 two ends only. Results of a `--via none` run are written with a `-direct` suffix.
+`--off RULE` switches one of the matcher's later rules off (`boilerplate`, round 8; `shells`,
+round 10; `modules`, round 11) to show what it changes; results get a `-without-RULE` suffix.
 """
 from __future__ import annotations
 
@@ -21,9 +23,11 @@ from pathlib import Path
 
 import yaml
 
+from vmastery.reanchor.chain import Chain
 from vmastery.reanchor.fetch import tree_for_version
 from vmastery.reanchor.plan import Tree, index, matcher_for, source_tree, trees_between
 
+RULES = ("boilerplate", "shells", "modules")  # Matcher switches, each True by default
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 
@@ -81,12 +85,13 @@ def main() -> None:
     parser.add_argument("--labels", nargs="+", default=["labels.yaml"],
                         help="files beside this script (heldout.yaml); several are scored as one pool")
     parser.add_argument("--out", help="results file name without suffix (default: from the one labels file)")
+    parser.add_argument("--off", nargs="*", default=[], choices=RULES, help="switch these rules off")
     args = parser.parse_args()
     if len(args.labels) > 1 and not args.out:
         parser.error("several --labels files need --out NAME")
     labels = [label for name in args.labels for label in yaml.safe_load((HERE / name).read_text())["labels"]]
     out = args.out or ("results" if args.labels == ["labels.yaml"] else "results-" + Path(args.labels[0]).stem) + \
-        ("-direct" if args.via == "none" else "")
+        ("-direct" if args.via == "none" else "") + "".join(f"-without-{rule}" for rule in args.off)
     old_tree, new_tree = source_tree(ROOT), Tree(args.to, tree_for_version(ROOT, args.to), args.to)
     old, new = index(ROOT, old_tree, False), index(ROOT, new_tree, False)
     steps = [(t, index(ROOT, t, False)) for t in trees_between(ROOT, old_tree, new_tree, args.via)]
@@ -96,6 +101,9 @@ def main() -> None:
         assert label["fate"] in {"same", "orphaned"} or new.get(label["target"]), f"not in new: {label['target']}"
     started = time.perf_counter()
     matcher = matcher_for(old_tree, new_tree, old, new, steps)
+    for m in [matcher.direct, *matcher.steps] if isinstance(matcher, Chain) else [matcher]:
+        for rule in args.off:
+            setattr(m, rule, False)
     decisions = {d.old: d for d in matcher.decide_many([label["anchor"] for label in labels])}
     seconds = time.perf_counter() - started
 
@@ -106,7 +114,7 @@ def main() -> None:
                      "edit": label.get("edit"), "unsure": "unsure" in label.get("why", ""),
                      "predicted": d.state, "predicted_target": d.new, "similarity": d.similarity,
                      "evidence": d.evidence})
-    metrics = {"labels": len(labels), "via": [t.label for t, _ in steps], "seconds": round(seconds, 2),
+    metrics = {"labels": len(labels), "via": [t.label for t, _ in steps], "rules_off": args.off, "seconds": round(seconds, 2),
                **score(rows)}
     # Labels whose reader wrote "unsure:" are judgement calls (a split where the old name survives as
     # a thin wrapper, which platform twin to pick); the figure without them is reported beside, never instead.
@@ -115,7 +123,7 @@ def main() -> None:
     metrics["without_unsure_labels"] = score(sure)["moved_renamed_orphaned"]
     (HERE / f"{out}.json").write_text(json.dumps({"metrics": metrics, "rows": rows}, indent=1) + "\n")
     lines = ["# Matcher accuracy on the labelled set (vLLM 0.22.1 -> 0.33.0)", "",
-             f"Command: `python benchmarks/reanchor/evaluate.py --labels {' '.join(args.labels)}{' --out ' + args.out if args.out else ''} --via {args.via}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
+             f"Command: `python benchmarks/reanchor/evaluate.py --labels {' '.join(args.labels)}{' --out ' + args.out if args.out else ''} --via {args.via}{' --off ' + ' '.join(args.off) if args.off else ''}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
              "## Disagreements", "", "| anchor | label | labelled target | predicted | predicted target | similarity |",
              "|---|---|---|---|---|---|"]
     for r in rows:

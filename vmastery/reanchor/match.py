@@ -28,7 +28,7 @@ from .decision import Decision
 from .shells import follow_shell
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
-from .similarity import base_name, package_files, parent_anchor, similarity, tokens
+from .similarity import base_name, moved_modules, package_files, parent_anchor, similarity, tokens
 from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
 
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
@@ -49,6 +49,7 @@ class Matcher:
         self.kept_name: dict[str, str | None] = {}  # old anchor -> the one candidate keeping its name, if any
         self.boilerplate = True  # round 8 rule; tests switch it off to show what it changes
         self.shells = True  # round 10 rule (shells.py), likewise
+        self.modules = True  # round 11: a module moved under its own file name is its symbols' home
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -114,7 +115,8 @@ class Matcher:
 
     @cached_property
     def _package_files(self) -> dict[str, set[str]]:
-        return package_files(self.old, self.new)  # a module that became a package (round 6)
+        # a module that became a package (round 6), or moved keeping its file name (round 11)
+        return package_files(self.old, self.new) | (moved_modules(self.old, self.new) if self.modules else {})
 
     @cached_property
     def _fresh_by_file(self) -> dict[str, list[Symbol]]:

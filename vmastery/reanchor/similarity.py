@@ -105,3 +105,44 @@ def package_files(old: SymbolIndex, new: SymbolIndex) -> dict[str, set[str]]:
             if module in old.by_file and module not in new.by_file:
                 table[module].add(path)
     return table
+
+
+MODULE_KEPT = 0.5  # share of a gone module's distinctive lines its namesake must hold to be the module moved
+
+
+def moved_modules(old: SymbolIndex, new: SymbolIndex) -> dict[str, set[str]]:
+    """Gone modules whose file reappears, new, under the same file name one folder level in or out,
+    holding at least half of its distinctive lines (`serve/rpc/api_router.py` ->
+    `serve/dev/rpc/api_router.py`): git's rename detection, limited to a module re-filed in its own
+    tree, so that its small, generically named functions (`collective_rpc`) go where it went
+    (round 11). A namesake in a sibling folder (`eagle/cudagraph.py`, `dflash/cudagraph.py`) is
+    another module with copied code, not this one moved."""
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for path in new.by_file:
+        if path not in old.by_file:
+            by_name[path.rpartition("/")[2]].append(path)
+    table: dict[str, set[str]] = {}
+    for path in old.by_file:
+        namesakes = [p for p in by_name.get(path.rpartition("/")[2], ()) if _refiled(path, p)]
+        if path in new.by_file or not namesakes:
+            continue
+        mine = _file_lines(tuple(old.lines(path)))
+        if not mine:
+            continue
+        share, best = max((len(mine & _file_lines(tuple(new.lines(p)))) / len(mine), p) for p in namesakes)
+        if share >= MODULE_KEPT:
+            table[path] = {best}
+    return table
+
+
+def _refiled(old: str, new: str) -> bool:
+    """Whether one path's folders are the other's with folders added, none renamed."""
+    a, b = old.split("/")[:-1], new.split("/")[:-1]
+    short, long = (a, b) if len(a) <= len(b) else (b, a)
+    it = iter(long)
+    return short != long and all(part in it for part in short)
+
+
+@lru_cache(maxsize=20_000)
+def _file_lines(lines: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(t for line in lines if len(t := line.strip()) >= 12 and not t.startswith(("#", "import ", "from ")))

@@ -1,0 +1,60 @@
+"""Round 11: a module re-filed one folder in or out, under its own file name, is its symbols' home."""
+from __future__ import annotations
+
+from vmastery.reanchor.match import Matcher
+from vmastery.reanchor.similarity import moved_modules
+
+HANDLER = '''
+async def collective_rpc(raw_request, method, timeout=None):
+    body = await raw_request.json()
+    engine = engine_client(raw_request)
+    results = await engine.collective_rpc(method=body["method"], timeout=body.get("timeout"),
+                                          args=tuple(body.get("args", ())), kwargs=body.get("kwargs") or {})
+    if results is None:
+        return Response(status_code=200)
+    response = [r if isinstance(r, (int, float, str, bool, list, dict)) else repr(r) for r in results]
+    return JSONResponse(content={"results": response})
+'''
+# Four other definitions make `collective_rpc` a generic name, which alone vouches for nothing.
+EXECUTORS = "".join(f'''
+class Executor{n}:
+    def collective_rpc(self, method, args=()):
+        return self._run_on_workers_{n}(method, args)
+''' for n in range(4))
+ANCHOR = "vllm/serve/rpc/api_router.py::collective_rpc"
+
+
+def trees(tmp_path, staged, new_path: str):
+    old = staged(tmp_path / "old", {"vllm/serve/rpc/api_router.py": HANDLER, "vllm/executors.py": EXECUTORS})
+    edited = HANDLER.replace("return Response(status_code=200)", "return Response(status_code=204)")
+    new = staged(tmp_path / "new", {new_path: edited, "vllm/executors.py": EXECUTORS})
+    return old, new
+
+
+def test_a_generic_name_follows_its_module_one_folder_down(tmp_path, staged):
+    old, new = trees(tmp_path, staged, "vllm/serve/dev/rpc/api_router.py")
+    assert moved_modules(old, new) == {"vllm/serve/rpc/api_router.py": {"vllm/serve/dev/rpc/api_router.py"}}
+    d = Matcher(old, new).decide(ANCHOR)
+    assert (d.state, d.new) == ("moved", "vllm/serve/dev/rpc/api_router.py::collective_rpc"), d
+    plain = Matcher(old, new)
+    plain.modules = False  # without the rule the generic name proves nothing, and the handler is orphaned
+    assert plain.decide(ANCHOR).state == "orphaned"
+
+
+def test_a_namesake_file_in_a_sibling_folder_is_another_module(tmp_path, staged):
+    # `rpc/api_router.py` -> `admin/api_router.py`: a folder renamed, not added; the copy proves nothing.
+    old, new = trees(tmp_path, staged, "vllm/serve/admin/api_router.py")
+    assert moved_modules(old, new) == {}
+    assert Matcher(old, new).decide(ANCHOR).state == "orphaned"
+
+
+def test_a_namesake_holding_little_of_the_module_is_not_it(tmp_path, staged):
+    old = staged(tmp_path / "old", {"vllm/serve/rpc/api_router.py": HANDLER})
+    other = '''
+async def reset_cache(raw_request):
+    engine = engine_client(raw_request)
+    await engine.reset_prefix_cache(reset_running_requests=True)
+    return Response(status_code=200)
+'''
+    new = staged(tmp_path / "new", {"vllm/serve/dev/rpc/api_router.py": other})
+    assert moved_modules(old, new) == {}
