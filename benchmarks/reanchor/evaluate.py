@@ -90,7 +90,7 @@ def main() -> None:
     if len(args.labels) > 1 and not args.out:
         parser.error("several --labels files need --out NAME")
     labels = [label for name in args.labels for label in yaml.safe_load((HERE / name).read_text())["labels"]]
-    out = args.out or ("results" if args.labels == ["labels.yaml"] else "results-" + Path(args.labels[0]).stem) + \
+    out = (args.out or ("results" if args.labels == ["labels.yaml"] else "results-" + Path(args.labels[0]).stem)) + \
         ("-direct" if args.via == "none" else "") + "".join(f"-without-{rule}" for rule in args.off)
     old_tree, new_tree = source_tree(ROOT), Tree(args.to, tree_for_version(ROOT, args.to), args.to)
     old, new = index(ROOT, old_tree, False), index(ROOT, new_tree, False)
