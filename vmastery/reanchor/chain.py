@@ -13,7 +13,11 @@ lacks is decided twice, by the chain of steps and by the direct comparison of th
 - both agree: that decision, with both lines of evidence;
 - one abstains (`review`): the other's decision;
 - they name different fates: `review`, listing both candidates, because the evidence conflicts
-  and a wrong move misplaces a note silently while a review asks a person.
+  and a wrong move misplaces a note silently while a review asks a person;
+- except (round 12) when the walk saw the symbol go with nothing to take its place and the direct
+  comparison's counterpart was only created in a later release: then the history settles it, and
+  the symbol is orphaned. Code written after a symbol was deleted is new code that happens to look
+  like it (a later model's copy of the same config getter), not the symbol moved.
 
 An anchor the last tree still has is the same symbol, decided by the direct comparison alone.
 """
@@ -57,11 +61,13 @@ class Chain:
     def __init__(self, indexes: list[SymbolIndex], labels: list[str], threshold: float = CHANGE_THRESHOLD):
         if len(indexes) < 3 or len(indexes) != len(labels):
             raise ValueError("a chain needs the two end trees and at least one tree between, each labelled")
-        self.old, self.new, self.labels = indexes[0], indexes[-1], labels
+        self.old, self.new, self.labels, self.indexes = indexes[0], indexes[-1], labels, indexes
         self.direct = Matcher(self.old, self.new, threshold)
         self.steps = [Matcher(a, b, threshold) for a, b in zip(indexes, indexes[1:])]
         self.decisions: dict[str, Decision] = {}
         self.walks: dict[str, Walk] = {}
+        self._names: dict[int, set[str]] = {}
+        self.born_after = True  # round 12 rule; tests switch it off to show what it changes
 
     def decide(self, anchor: str) -> Decision:
         if anchor not in self.decisions:
@@ -94,6 +100,17 @@ class Chain:
                     w.new = d.new
         self.walks.update(walks)
 
+    def first_seen(self, anchor: str) -> int:
+        """The first tree holding a symbol of `anchor`'s qualified name, in any file (a symbol moved
+        between files on its way is still the same symbol, so the path is not asked)."""
+        qualname = anchor.partition("::")[2]
+        return next(i for i, index in enumerate(self.indexes) if qualname in self._qualnames(i))
+
+    def _qualnames(self, i: int) -> set[str]:
+        if i not in self._names:
+            self._names[i] = {a.partition("::")[2] for a in self.indexes[i].by_anchor}
+        return self._names[i]
+
     def path(self, walk: Walk) -> str:
         return "; ".join(f"{s.state} to {s.new} in {s.into} (confidence {s.confidence:.2f})" for s in walk.moves)
 
@@ -120,6 +137,11 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
         merged = list(dict.fromkeys([*stepped.evidence, f"the direct comparison {both}", *direct.evidence]))
         return Decision(direct.old, kept.state, kept.new, kept.similarity,
                         max(direct.confidence, stepped.confidence), merged, kept.candidates)
+    elif born_after_it_went(direct, walk, chain):
+        born = chain.labels[chain.first_seen(direct.new)]
+        return Decision(direct.old, "orphaned", None, similarity=0.0, confidence=0.0,
+                        evidence=[*stepped.evidence, f"the direct comparison's counterpart {direct.new} was "
+                                  f"created in {born}, after this symbol was gone"], candidates=direct.candidates)
     else:
         fates = [f"direct: {direct.state}{' to ' + direct.new if direct.new else ''}",
                  f"release by release: {stepped.state}{' to ' + stepped.new if stepped.new else ''}"]
@@ -130,6 +152,14 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
     note = "the direct comparison abstained" if kept is stepped else "the release-by-release walk abstained"
     return Decision(kept.old, kept.state, kept.new, kept.similarity, kept.confidence,
                     [*kept.evidence, note], kept.candidates)
+
+
+def born_after_it_went(direct: Decision, walk: Walk, chain: Chain) -> bool:
+    """Whether the walk orphaned the symbol in a release the direct comparison's counterpart did not
+    yet exist in (round 12)."""
+    if not chain.born_after or walk.state != "orphaned" or direct.new is None or direct.new not in chain.new.by_anchor:
+        return False
+    return chain.first_seen(direct.new) > chain.labels.index(walk.stopped_in)
 
 
 def _moved(anchor: str, walk: Walk, chain: Chain) -> Decision:

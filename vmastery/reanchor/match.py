@@ -50,6 +50,7 @@ class Matcher:
         self.boilerplate = True  # round 8 rule; tests switch it off to show what it changes
         self.shells = True  # round 10 rule (shells.py), likewise
         self.modules = True  # round 11: a module moved under its own file name is its symbols' home
+        self.namesakes = True  # round 12: another lost symbol's namesake heir is no rival
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -231,6 +232,16 @@ class Matcher:
         for depth in sorted(by_depth):
             self._assign(by_depth[depth])
 
+    def heir_of_another(self, old: Symbol, anchor: str) -> bool:
+        """Whether `anchor` keeps the name of another lost symbol, the only one of that name in
+        either tree (`cache.py::MultiModalProcessorOnlyCache` -> `cache/base.py::...OnlyCache`)."""
+        new = self.new.by_anchor[anchor]
+        name = base_name(new)
+        if name == base_name(old) or self._name_count.get(name) != 1 or self._old_name_count.get(name) != 1:
+            return False
+        (twin,) = [s for s in self.old_by_name.get(new.name, []) if base_name(s) == name] or [None]
+        return twin is not None and twin.anchor not in self.new.by_anchor
+
     def home(self, old: Symbol) -> set[str]:
         return self._home(old)
 
@@ -378,21 +389,23 @@ class Matcher:
             self.kept_name[old.anchor] = tightest_kept(self, old, [anchor for _, _, anchor, _ in scored])
             homes = self._home(old)
             levels = [level(self, old, anchor, reasons, homes) for _, _, anchor, reasons in scored]
+            # A candidate keeping the one name of another lost symbol is that symbol's heir: no rival (round 12).
+            taken = {i for i, item in enumerate(scored) if self.heir_of_another(old, item[2])} if self.namesakes else set()
             for rank, (score, sim, anchor, reasons) in enumerate(scored):
                 # best similarity among the *other* candidates
-                other = max((item[1] for i, item in enumerate(scored) if i != rank), default=-1.0)
+                other = max((item[1] for i, item in enumerate(scored) if i != rank and i not in taken), default=-1.0)
                 if other >= sim - 0.02:
                     # When code cannot tell candidates apart, structure can: a kept name, then its
                     # old file or class. Only rivals with as much of it still count; among those,
                     # the names and literals used (`== 10` vs `== 12`) may still separate them.
                     tied = [i for i, item in enumerate(scored)
-                            if i != rank and levels[i] >= levels[rank] and item[1] >= sim - 0.02]
+                            if i != rank and i not in taken and levels[i] >= levels[rank] and item[1] >= sim - 0.02]
                     mine = overlap(self.ids(self.old, old), self.ids(self.new, self.new.by_anchor[anchor]))
                     if tied and all(overlap(self.ids(self.old, old), self.ids(self.new, self.new.by_anchor[scored[i][2]]))
                                     <= mine - 0.1 for i in tied):
                         tied = []
                     rest = [item[1] for i, item in enumerate(scored)
-                            if i != rank and levels[i] >= levels[rank] and item[1] < sim - 0.02]
+                            if i != rank and i not in taken and levels[i] >= levels[rank] and item[1] < sim - 0.02]
                     other = max([scored[i][1] for i in tied] + rest, default=-1.0)
                 if acceptable(self, old, anchor, sim, reasons, other):
                     offers.append((score, sim, old, anchor, reasons))
