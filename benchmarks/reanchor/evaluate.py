@@ -12,7 +12,8 @@ With `--via releases` (the default, as `vmastery reanchor --to 0.33.0` runs) anc
 through every release between and checked against the direct comparison; `--via none` compares the
 two ends only. Results of a `--via none` run are written with a `-direct` suffix.
 `--off RULE` switches one of the matcher's later rules off (`boilerplate`, round 8; `shells`,
-round 10; `modules`, round 11) to show what it changes; results get a `-without-RULE` suffix.
+round 10; `modules`, round 11; `namesakes` and `born_after`, round 12) to show what it changes;
+results get a `-without-RULE` suffix.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from vmastery.reanchor.chain import Chain
 from vmastery.reanchor.fetch import tree_for_version
 from vmastery.reanchor.plan import Tree, index, matcher_for, source_tree, trees_between
 
-RULES = ("boilerplate", "shells", "modules")  # Matcher switches, each True by default
+RULES = ("boilerplate", "shells", "modules", "namesakes", "born_after")  # switches, each True by default
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 
@@ -101,9 +102,10 @@ def main() -> None:
         assert label["fate"] in {"same", "orphaned"} or new.get(label["target"]), f"not in new: {label['target']}"
     started = time.perf_counter()
     matcher = matcher_for(old_tree, new_tree, old, new, steps)
-    for m in [matcher.direct, *matcher.steps] if isinstance(matcher, Chain) else [matcher]:
+    for m in [matcher, matcher.direct, *matcher.steps] if isinstance(matcher, Chain) else [matcher]:
         for rule in args.off:
-            setattr(m, rule, False)
+            if hasattr(m, rule):  # born_after is the chain's; the others each matcher's
+                setattr(m, rule, False)
     decisions = {d.old: d for d in matcher.decide_many([label["anchor"] for label in labels])}
     seconds = time.perf_counter() - started
 
