@@ -26,6 +26,7 @@ from ..symbols import Symbol, SymbolIndex
 from .boilerplate import boilerplate_to_review
 from .decision import Decision
 from .shells import follow_shell
+from .twins import twins_follow
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
 from .similarity import base_name, moved_modules, package_files, parent_anchor, similarity, tokens
@@ -51,6 +52,7 @@ class Matcher:
         self.shells = True  # round 10 rule (shells.py), likewise
         self.modules = True  # round 11: a module moved under its own file name is its symbols' home
         self.namesakes = True  # round 12: another lost symbol's namesake heir is no rival
+        self.twins = True  # round 13: copies merged into one helper follow it (twins.py)
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -212,6 +214,8 @@ class Matcher:
             boilerplate_to_review(self, lost)  # round 8
         for s in lost:  # round 10: a name kept by a thin shell does not keep the note
             self.decisions[s.anchor] = follow_shell(self, self.decisions[s.anchor])
+        if self.twins:
+            twins_follow(self, lost)  # round 13
         for path in files:
             self.decisions[path] = self._file(path)
         return [self.decisions[a] for a in anchors]
