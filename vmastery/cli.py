@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=summary, description=module.__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(command)
-        command.set_defaults(handler=module.run)
+        command.set_defaults(handler=module.run, exit_at_once=getattr(module, "EXIT_AT_ONCE", False))
     return parser
 
 
@@ -71,17 +72,33 @@ def _missing(command: str, package: str | None, args: argparse.Namespace) -> int
 
 
 def main(argv: list[str] | None = None) -> int:
+    return _run(argv)[0]
+
+
+def entry() -> None:
+    """The `vmastery` console script: `main`, then, for a command that holds big in-memory indexes and
+    leaves nothing to clean up (`EXIT_AT_ONCE` in its module), exit without freeing them one by one:
+    tearing down thirteen release indexes took 4 s of a 38 s `vmastery reanchor` run."""
+    code, args = _run(None)
+    if getattr(args, "exit_at_once", False):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _run(argv: list[str] | None) -> tuple[int, argparse.Namespace]:
     args = build_parser().parse_args(argv)
     args.root = args.root.resolve()
     try:
-        return args.handler(args)
+        return args.handler(args), args
     except VmasteryError as error:
         print(f"vmastery {args.command}: {error}", file=sys.stderr)
-        return error.exit_code
+        return error.exit_code, args
     except KeyboardInterrupt:
         print("interrupted; files are written whole or not at all", file=sys.stderr)
-        return EXIT_USAGE
+        return EXIT_USAGE, args
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -35,7 +35,8 @@ old_index, new_index = index(root, old, False), index(root, new, False)
 t1 = time.perf_counter()
 plan = make_plan(root, old, new, old_index, new_index, coverage_prefix="vllm/v1/", via=steps)
 t2 = time.perf_counter()
-print(f"{t1 - t0:.3f} {t2 - t1:.3f} {len(plan.items)} {len(plan.coverage)}")
+print(f"{t1 - t0:.3f} {t2 - t1:.3f} {len(plan.items)} {len(plan.coverage)}", flush=True)
+import os; os._exit(0)  # as the vmastery command does (vmastery.cli.entry): no teardown of the indexes
 """
 
 

@@ -43,3 +43,10 @@ def test_annotate_writes_the_note_at_its_path_once(repo: Path, capsys) -> None:
 def test_missing_upstream_is_a_usage_error_with_the_fix(tmp_path: Path) -> None:
     result = _run("--root", str(tmp_path), "check")
     assert result.returncode == 2 and "run `vmastery fetch`" in result.stderr
+
+
+def test_a_command_that_exits_at_once_still_flushes_its_output_and_exit_code(tmp_path: Path) -> None:
+    # `vmastery reanchor` skips interpreter teardown (vmastery.cli.entry); its messages must still arrive.
+    result = _run("reanchor", "--to-tree", str(tmp_path / "no-such-tree"))
+    assert result.returncode == 2, result
+    assert "vmastery reanchor:" in result.stderr

@@ -31,6 +31,8 @@ from .match import CHANGE_THRESHOLD
 from .plan import Tree, index, make_plan, source_tree, trees_between
 from .report import invariant, to_json, to_markdown
 
+EXIT_AT_ONCE = True  # every file is written and closed when `run` returns; see `vmastery.cli.entry`
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     target = parser.add_mutually_exclusive_group(required=True)
