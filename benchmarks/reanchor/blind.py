@@ -1,0 +1,56 @@
+"""The blind ledger: every set scored once, before it was studied, with the matcher of its round, pooled.
+
+    python benchmarks/reanchor/blind.py        # writes blind.md and blind.json beside this file
+
+Each row reads a results file that evaluate.py wrote when the set was scored (those files are kept as
+scored; a later study writes the pooled `results-tuned-sets*` instead). Only the rounds that step
+through the releases between are listed: rounds 9 to 13, eleven sets labelled by readers who never
+ran the matcher, each committed before it was scored.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+HERE = Path(__file__).parent
+LEDGER = [  # (round, results file without suffix, sets)
+    (9, "results-round9-blind", "heldout10-13"),
+    (10, "results-heldout14", "heldout14"),
+    (11, "results-round11-blind", "heldout15-16"),
+    (12, "results-round12-blind", "heldout17-18"),
+    (13, "results-round13-blind", "heldout19-20"),
+]
+
+
+def ratio(a: int, b: int) -> float:
+    return round(a / b, 4)
+
+
+def main() -> None:
+    rows, total = [], {"labels": 0, "correct": 0, "predicted": 0, "labelled": 0, "abstained": 0}
+    for round_, name, sets in LEDGER:
+        metrics = json.loads((HERE / f"{name}.json").read_text())["metrics"]
+        m = metrics["moved_renamed_orphaned"]
+        row = {"round": round_, "sets": sets, "file": f"{name}.md", "labels": metrics["labels"],
+               **{k: m[k] for k in ("correct", "predicted", "labelled", "abstained")}}
+        rows.append(row)
+        for key in total:
+            total[key] += row[key]
+    pooled = {**total, "precision": ratio(total["correct"], total["predicted"]),
+              "recall": ratio(total["correct"], total["labelled"])}
+    (HERE / "blind.json").write_text(json.dumps({"rounds": rows, "pooled": pooled}, indent=1) + "\n")
+    lines = ["# Blind scores, pooled", "", "Command: `python benchmarks/reanchor/blind.py`", "",
+             "| round | sets | labels | precision | recall | reviews | results |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['round']} | {r['sets']} | {r['labels']} | {ratio(r['correct'], r['predicted'])} "
+                     f"({r['correct']}/{r['predicted']}) | {ratio(r['correct'], r['labelled'])} "
+                     f"({r['correct']}/{r['labelled']}) | {r['abstained']} | `{r['file']}` |")
+    lines.append(f"| **all** | heldout10-20 | {pooled['labels']} | **{pooled['precision']}** "
+                 f"({pooled['correct']}/{pooled['predicted']}) | **{pooled['recall']}** "
+                 f"({pooled['correct']}/{pooled['labelled']}) | {pooled['abstained']} | |")
+    (HERE / "blind.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
