@@ -14,10 +14,14 @@ lacks is decided twice, by the chain of steps and by the direct comparison of th
 - one abstains (`review`): the other's decision;
 - they name different fates: `review`, listing both candidates, because the evidence conflicts
   and a wrong move misplaces a note silently while a review asks a person;
-- except (round 12) when the walk saw the symbol go with nothing to take its place and the direct
-  comparison's counterpart was only created in a later release: then the history settles it, and
-  the symbol is orphaned. Code written after a symbol was deleted is new code that happens to look
-  like it (a later model's copy of the same config getter), not the symbol moved.
+- except where the history settles it:
+  - (round 12) the walk saw the symbol go with nothing to take its place, and the direct
+    comparison's counterpart was only created in a later release: the symbol is orphaned. Code
+    written after a symbol was deleted is new code that happens to look like it (a later model's
+    copy of the same config getter), not the symbol moved;
+  - (round 14) the direct comparison finds nothing, and the walk saw one rename inside the class the
+    symbol still belongs to: the rename stands (`EngineCore.log_iteration_details` ->
+    `capture_iteration_details`), since its code was rewritten only after it was renamed.
 
 An anchor the last tree still has is the same symbol, decided by the direct comparison alone.
 """
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from ..symbols import SymbolIndex
 from .decision import Decision
 from .match import CHANGE_THRESHOLD, Matcher
-from .similarity import base_name
+from .similarity import base_name, parent_anchor
 
 
 @dataclass(slots=True)
@@ -68,6 +72,7 @@ class Chain:
         self.walks: dict[str, Walk] = {}
         self._names: dict[int, set[str]] = {}
         self.born_after = True  # round 12 rule; tests switch it off to show what it changes
+        self.in_class = True  # round 14 rule, likewise
 
     def decide(self, anchor: str) -> Decision:
         if anchor not in self.decisions:
@@ -137,6 +142,11 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
         merged = list(dict.fromkeys([*stepped.evidence, f"the direct comparison {both}", *direct.evidence]))
         return Decision(direct.old, kept.state, kept.new, kept.similarity,
                         max(direct.confidence, stepped.confidence), merged, kept.candidates)
+    elif renamed_in_its_class(direct, walk, chain):
+        return Decision(direct.old, stepped.state, stepped.new, stepped.similarity, stepped.confidence,
+                        [*stepped.evidence, f"renamed inside its class in {walk.moves[0].into}; the direct "
+                         "comparison finds too little of its code left after the releases since"],
+                        direct.candidates)
     elif born_after_it_went(direct, walk, chain):
         born = chain.labels[chain.first_seen(direct.new)]
         return Decision(direct.old, "orphaned", None, similarity=0.0, confidence=0.0,
@@ -152,6 +162,16 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
     note = "the direct comparison abstained" if kept is stepped else "the release-by-release walk abstained"
     return Decision(kept.old, kept.state, kept.new, kept.similarity, kept.confidence,
                     [*kept.evidence, note], kept.candidates)
+
+
+def renamed_in_its_class(direct: Decision, walk: Walk, chain: Chain) -> bool:
+    """Whether the walk saw one rename, inside the class the symbol still belongs to, which the direct
+    comparison cannot see for the edits since (round 14)."""
+    if not chain.in_class or direct.state != "orphaned" or walk.state != "anchored" or len(walk.moves) != 1:
+        return False
+    parent = parent_anchor(direct.old)
+    return parent is not None and parent == parent_anchor(walk.new) and chain.new.has(parent) \
+        and chain.old.get(parent) is not None and chain.old.get(parent).kind == "class"
 
 
 def born_after_it_went(direct: Decision, walk: Walk, chain: Chain) -> bool:
