@@ -11,9 +11,9 @@ and is not a prediction for precision; their number is reported as `abstained`.
 With `--via releases` (the default, as `vmastery reanchor --to 0.33.0` runs) anchors are carried
 through every release between and checked against the direct comparison; `--via none` compares the
 two ends only. Results of a `--via none` run are written with a `-direct` suffix.
-`--off RULE` switches one of the matcher's later rules off (`boilerplate`, round 8; `shells`,
-round 10; `modules`, round 11; `namesakes` and `born_after`, round 12; `twins`, round 13; `in_class`, round 14) to show what it changes;
-results get a `-without-RULE` suffix.
+`--off RULE` switches one of the later rules off to show what it changes (`boilerplate`, round 8;
+`shells`, round 10; `modules`, round 11; `namesakes` and `born_after`, round 12; `twins`, round 13;
+`in_class`, round 14); results get a `-without-RULE` suffix.
 """
 from __future__ import annotations
 
