@@ -170,8 +170,8 @@ def renamed_in_its_class(direct: Decision, walk: Walk, chain: Chain) -> bool:
     if not chain.in_class or direct.state != "orphaned" or walk.state != "anchored" or len(walk.moves) != 1:
         return False
     parent = parent_anchor(direct.old)
-    return parent is not None and parent == parent_anchor(walk.new) and chain.new.has(parent) \
-        and chain.old.get(parent) is not None and chain.old.get(parent).kind == "class"
+    cls = chain.old.get(parent) if parent else None
+    return cls is not None and cls.kind == "class" and parent == parent_anchor(walk.new) and chain.new.has(parent)
 
 
 def born_after_it_went(direct: Decision, walk: Walk, chain: Chain) -> bool:

@@ -29,11 +29,10 @@ from .shells import follow_shell
 from .twins import twins_follow
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
-from .similarity import base_name, moved_modules, package_files, parent_anchor, similarity, tokens
+from .similarity import MIN_LINE, base_name, moved_modules, package_files, parent_anchor, similarity, tokens
 from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
 
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
-MIN_LINE = 12  # shorter lines (`return x`) are too common to point anywhere
 MAX_DF = 60  # a line found in more places than this says nothing about identity
 
 class Matcher:
@@ -119,7 +118,10 @@ class Matcher:
     @cached_property
     def _package_files(self) -> dict[str, set[str]]:
         # a module that became a package (round 6), or moved keeping its file name (round 11)
-        return package_files(self.old, self.new) | (moved_modules(self.old, self.new) if self.modules else {})
+        homes = package_files(self.old, self.new)
+        for path, files in (moved_modules(self.old, self.new) if self.modules else {}).items():
+            homes[path] = homes.get(path, set()) | files
+        return homes
 
     @cached_property
     def _fresh_by_file(self) -> dict[str, list[Symbol]]:
@@ -243,8 +245,8 @@ class Matcher:
         name = base_name(new)
         if name == base_name(old) or self._name_count.get(name) != 1 or self._old_name_count.get(name) != 1:
             return False
-        (twin,) = [s for s in self.old_by_name.get(new.name, []) if base_name(s) == name] or [None]
-        return twin is not None and twin.anchor not in self.new.by_anchor
+        twins = [s for s in self.old_by_name.get(new.name, []) if base_name(s) == name]
+        return len(twins) == 1 and twins[0].anchor not in self.new.by_anchor
 
     def home(self, old: Symbol) -> set[str]:
         return self._home(old)

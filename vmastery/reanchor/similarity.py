@@ -20,6 +20,7 @@ PROSE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|#[^\n]*')
 SUFFIX = re.compile(r"\[[^\]]*\]$")
 
 _IDS: dict[str, int] = {"\0self": 0}
+MIN_LINE = 12  # shorter lines (`return x`) are too common to point anywhere
 
 
 def tokens(code: str, name: str, prose: bool = True) -> list[int]:
@@ -111,8 +112,8 @@ MODULE_KEPT = 0.5  # share of a gone module's distinctive lines its namesake mus
 
 
 def moved_modules(old: SymbolIndex, new: SymbolIndex) -> dict[str, set[str]]:
-    """Gone modules whose file reappears, new, under the same file name one folder level in or out,
-    holding at least half of its distinctive lines (`serve/rpc/api_router.py` ->
+    """Gone modules whose file reappears, new, under the same file name with folders added to or
+    taken from its path (none renamed), holding at least half of its distinctive lines (`serve/rpc/api_router.py` ->
     `serve/dev/rpc/api_router.py`): git's rename detection, limited to a module re-filed in its own
     tree, so that its small, generically named functions (`collective_rpc`) go where it went
     (round 11). A namesake in a sibling folder (`eagle/cudagraph.py`, `dflash/cudagraph.py`) is
@@ -145,4 +146,5 @@ def _refiled(old: str, new: str) -> bool:
 
 @lru_cache(maxsize=20_000)
 def _file_lines(lines: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(t for line in lines if len(t := line.strip()) >= 12 and not t.startswith(("#", "import ", "from ")))
+    return frozenset(t for line in lines
+                     if len(t := line.strip()) >= MIN_LINE and not t.startswith(("#", "import ", "from ")))
