@@ -79,6 +79,8 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
     parent_went = m.decisions[parent].new if parent and parent in m.decisions else None
     same_parent = parent_went is not None and (parent_anchor(anchor) == parent_went
                                                or parent_went != parent and variant_of(m, anchor, parent_went))
+    if m.identical and word_for_word(m, old, anchor, reasons):
+        return True  # round 15: whatever its name or size, the one copy of its code is the symbol
     if follows:
         return sim >= SAME_NAME_MIN
     parent_lost = parent is not None and parent in m.decisions and m.decisions[parent].new is None
@@ -121,6 +123,16 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
     if sim < bar or (same_name and generic and not near and sim < RENAME_MIN):
         return False
     return not rivals
+
+
+def word_for_word(m: Matcher, old: Symbol, anchor: str, reasons: list[str]) -> bool:
+    """Whether `anchor` holds `old`'s code unchanged and is the only place either tree holds it.
+
+    Names and sizes guard against namesakes and coincidence (`warmup` is defined fourteen times, a
+    one-line delegation is tiny); a body found once before and once after, nowhere else, needs no
+    such guard (round 15: `OpenAIServingChat.warmup` -> `OnlineRenderer.warmup`).
+    """
+    return "same fingerprint" in reasons and m.fingerprint_count(old.fingerprint) == (1, 1)
 
 
 def variant_of(m: Matcher, anchor: str, parent_went: str) -> bool:

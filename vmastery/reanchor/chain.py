@@ -21,7 +21,10 @@ lacks is decided twice, by the chain of steps and by the direct comparison of th
     copy of the same config getter), not the symbol moved;
   - (round 14) the direct comparison finds nothing, and the walk saw one rename inside the class the
     symbol still belongs to: the rename stands (`EngineCore.log_iteration_details` ->
-    `capture_iteration_details`), since its code was rewritten only after it was renamed.
+    `capture_iteration_details`), since its code was rewritten only after it was renamed;
+  - (round 15) the direct comparison finds nothing, and the walk carried the symbol under its own
+    name, each move nearly word for word (`CARRIED`): a file moved, then rewritten later
+    (`NixlConnectorWorker.register_kv_caches` -> `NixlBaseConnectorWorker.register_kv_caches`).
 
 An anchor the last tree still has is the same symbol, decided by the direct comparison alone.
 """
@@ -33,6 +36,8 @@ from ..symbols import SymbolIndex
 from .decision import Decision
 from .match import CHANGE_THRESHOLD, Matcher
 from .similarity import base_name, parent_anchor
+
+CARRIED = 0.97  # each move of a walk this sure, under its own name, outweighs a direct comparison that finds nothing
 
 
 @dataclass(slots=True)
@@ -73,6 +78,7 @@ class Chain:
         self._names: dict[int, set[str]] = {}
         self.born_after = True  # round 12 rule; tests switch it off to show what it changes
         self.in_class = True  # round 14 rule, likewise
+        self.carried = True  # round 15 rule, likewise
 
     def decide(self, anchor: str) -> Decision:
         if anchor not in self.decisions:
@@ -147,6 +153,11 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
                         [*stepped.evidence, f"renamed inside its class in {walk.moves[0].into}; the direct "
                          "comparison finds too little of its code left after the releases since"],
                         direct.candidates)
+    elif carried_intact(direct, walk, chain):
+        return Decision(direct.old, stepped.state, stepped.new, stepped.similarity, stepped.confidence,
+                        [*stepped.evidence, "carried under its own name, nearly unchanged at each move; the "
+                         "direct comparison finds too little of its code left after the releases since"],
+                        direct.candidates)
     elif born_after_it_went(direct, walk, chain):
         born = chain.labels[chain.first_seen(direct.new)]
         return Decision(direct.old, "orphaned", None, similarity=0.0, confidence=0.0,
@@ -172,6 +183,14 @@ def renamed_in_its_class(direct: Decision, walk: Walk, chain: Chain) -> bool:
     parent = parent_anchor(direct.old)
     cls = chain.old.get(parent) if parent else None
     return cls is not None and cls.kind == "class" and parent == parent_anchor(walk.new) and chain.new.has(parent)
+
+
+def carried_intact(direct: Decision, walk: Walk, chain: Chain) -> bool:
+    """Whether the walk carried the symbol under its own name, nearly unchanged at every move,
+    where the direct comparison finds nothing (round 15)."""
+    if not chain.carried or direct.state != "orphaned" or walk.state != "anchored" or not walk.moves:
+        return False
+    return all(s.state == "moved" and s.confidence >= CARRIED for s in walk.moves)
 
 
 def born_after_it_went(direct: Decision, walk: Walk, chain: Chain) -> bool:

@@ -52,6 +52,7 @@ class Matcher:
         self.modules = True  # round 11: a module moved under its own file name is its symbols' home
         self.namesakes = True  # round 12: another lost symbol's namesake heir is no rival
         self.twins = True  # round 13: copies merged into one helper follow it (twins.py)
+        self.identical = True  # round 15: a body found once in each tree is the symbol (accept.word_for_word)
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -81,6 +82,17 @@ class Matcher:
         for s in self.fresh:
             table[s.fingerprint].append(s)
         return table
+
+    @cached_property
+    def _old_fingerprints(self) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for s in self.old.by_anchor.values():
+            counts[s.fingerprint] += 1
+        return counts
+
+    def fingerprint_count(self, fingerprint: str) -> tuple[int, int]:
+        """How many symbols hold this code: in the old tree, and among the new tree's fresh ones."""
+        return self._old_fingerprints.get(fingerprint, 0), len(self._by_fingerprint.get(fingerprint, ()))
 
     @cached_property
     def _by_name(self) -> dict[str, list[Symbol]]:
