@@ -4,7 +4,7 @@
 
 Each row reads a results file that evaluate.py wrote when the set was scored (those files are kept as
 scored; a later study writes the pooled `results-tuned-sets*` instead). Only the rounds that step
-through the releases between are listed: rounds 9 to 14, fifteen sets labelled by readers who never
+through the releases between are listed: rounds 9 to 15, seventeen sets labelled by readers who never
 ran the matcher, each committed before it was scored.
 """
 from __future__ import annotations
@@ -21,6 +21,7 @@ LEDGER: list[tuple[int | str, str, str]] = [  # (round, results file without suf
     (13, "results-round13-blind", "heldout19-20"),
     (14, "results-round14-blind", "heldout21-22"),
     ("14, again", "results-round14-confirm", "heldout23-24"),  # the same code, no new rules: a second draw
+    (15, "results-round15-blind", "heldout25-26"),
 ]
 
 
@@ -47,7 +48,7 @@ def main() -> None:
         lines.append(f"| {r['round']} | {r['sets']} | {r['labels']} | {ratio(r['correct'], r['predicted'])} "
                      f"({r['correct']}/{r['predicted']}) | {ratio(r['correct'], r['labelled'])} "
                      f"({r['correct']}/{r['labelled']}) | {r['abstained']} | `{r['file']}` |")
-    lines.append(f"| **all** | heldout10-24 | {pooled['labels']} | **{pooled['precision']}** "
+    lines.append(f"| **all** | {rows[0]['sets'].split('-')[0]}-{rows[-1]['sets'].split('-')[-1]} | {pooled['labels']} | **{pooled['precision']}** "
                  f"({pooled['correct']}/{pooled['predicted']}) | **{pooled['recall']}** "
                  f"({pooled['correct']}/{pooled['labelled']}) | {pooled['abstained']} | |")
     (HERE / "blind.md").write_text("\n".join(lines) + "\n")
