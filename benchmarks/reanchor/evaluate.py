@@ -13,7 +13,8 @@ through every release between and checked against the direct comparison; `--via 
 two ends only. Results of a `--via none` run are written with a `-direct` suffix.
 `--off RULE` switches one of the later rules off to show what it changes (`boilerplate`, round 8;
 `shells`, round 10; `modules`, round 11; `namesakes` and `born_after`, round 12; `twins`, round 13;
-`in_class`, round 14; `identical` and `carried`, round 15); results get a `-without-RULE` suffix.
+`in_class`, round 14; `identical` and `carried`, round 15;
+`clear_heirs` and `over_rename`, round 16); results get a `-without-RULE` suffix.
 """
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ from vmastery.reanchor.chain import Chain
 from vmastery.reanchor.fetch import tree_for_version
 from vmastery.reanchor.plan import Tree, index, matcher_for, source_tree, trees_between
 
-RULES = ("boilerplate", "shells", "modules", "namesakes", "born_after", "twins", "in_class", "identical", "carried")  # switches, each True by default
+RULES = ("boilerplate", "shells", "modules", "namesakes", "born_after", "twins", "in_class", "identical", "carried",
+         "clear_heirs", "over_rename")  # switches, each True by default
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 

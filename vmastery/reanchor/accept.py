@@ -23,6 +23,8 @@ RENAME_MARGIN = 0.1  # how far a renamed symbol's best match must lead the next 
 NEAR_MIN = 0.7  # a rename next door (same file, where its class went, or a similar name)
 CLEAR_LEAD = 0.2  # a rename next door this far ahead of every other candidate needs only SAME_NAME_MIN
 GENERIC_NAME = 4  # a name defined this often in the new tree (`__init__`, `get_name`) proves nothing
+HOOK_NAME = 20  # ... and one defined this often is a framework hook (`forward`, `load_weights`): never a clear heir
+CLEAR_HEIR = 0.9  # code similarity of a clear heir under a generic name (see `clear_heir`)
 TINY_TOKENS = 40  # bodies this short are too generic to match on code alone
 
 
@@ -94,10 +96,10 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
         # enough (round 4: `_freeze_gc` -> `gc_utils.freeze_gc_for_cudagraph_capture`); the
         # bare same name in another class is just as likely a namesake, so it does not count.
         bar = NEAR_MIN if kept and not same_name and sim - other >= CLEAR_LEAD else RENAME_MIN
-        return not generic and not tiny and sim >= bar and not rivals
+        return (not generic or clear_heir(m, old, sim, other, same_name)) and not tiny and sim >= bar and not rivals
     if rivals and sim < 1.0:
         return False  # another candidate is nearly as good: the evidence cannot tell them apart
-    if generic and not near and not same_parent:
+    if generic and not near and not same_parent and not clear_heir(m, old, sim, other, same_name):
         return False  # `get_name` elsewhere is just another class's `get_name`
     if not same_name and other >= sim - RENAME_MARGIN:
         return False  # a rename must stand out: splits leave several near-equal heirs
@@ -123,6 +125,20 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
     if sim < bar or (same_name and generic and not near and sim < RENAME_MIN):
         return False
     return not rivals
+
+
+def clear_heir(m: Matcher, old: Symbol, sim: float, other: float, same_name: bool) -> bool:
+    """Whether a namesake holds nearly all of `old`'s code, far ahead of every other candidate, under
+    a name used a few times over rather than a framework hook's (round 16).
+
+    A name four backends define (`grouped_topk`, `select_experts`) proves nothing by itself, but it
+    does not make a 0.95 match with nothing else near a coincidence: the CPU `grouped_topk` ->
+    `router/cpu_router.py::_grouped_topk`. Hooks every model defines (`load_weights`, `__call__`)
+    keep the old bar, since there a close body is as often a sibling model's copy.
+    """
+    return (m.clear_heirs and same_name and sim >= CLEAR_HEIR and sim - other >= CLEAR_LEAD
+            and len(m.toks(m.old, old)) >= TINY_TOKENS
+            and max(m.new_name_count(old), m.old_name_count(old)) < HOOK_NAME)
 
 
 def word_for_word(m: Matcher, old: Symbol, anchor: str, reasons: list[str]) -> bool:

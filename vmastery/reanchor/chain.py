@@ -24,7 +24,8 @@ lacks is decided twice, by the chain of steps and by the direct comparison of th
     `capture_iteration_details`), since its code was rewritten only after it was renamed;
   - (round 15) the direct comparison finds nothing, and the walk carried the symbol under its own
     name, each move nearly word for word (`CARRIED`): a file moved, then rewritten later
-    (`NixlConnectorWorker.register_kv_caches` -> `NixlBaseConnectorWorker.register_kv_caches`).
+    (`NixlConnectorWorker.register_kv_caches` -> `NixlBaseConnectorWorker.register_kv_caches`);
+    (round 16) likewise where the direct comparison finds only a symbol of another name.
 
 An anchor the last tree still has is the same symbol, decided by the direct comparison alone.
 """
@@ -79,6 +80,7 @@ class Chain:
         self.born_after = True  # round 12 rule; tests switch it off to show what it changes
         self.in_class = True  # round 14 rule, likewise
         self.carried = True  # round 15 rule, likewise
+        self.over_rename = True  # round 16: ... also over a direct comparison's rename
 
     def decide(self, anchor: str) -> Decision:
         if anchor not in self.decisions:
@@ -156,7 +158,9 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
     elif carried_intact(direct, walk, chain):
         return Decision(direct.old, stepped.state, stepped.new, stepped.similarity, stepped.confidence,
                         [*stepped.evidence, "carried under its own name, nearly unchanged at each move; the "
-                         "direct comparison finds too little of its code left after the releases since"],
+                         "direct comparison finds too little of its code left after the releases since"
+                         if direct.state == "orphaned" else f"carried under its own name, nearly unchanged at "
+                         f"each move, where the direct comparison renames it to {direct.new}"],
                         direct.candidates)
     elif born_after_it_went(direct, walk, chain):
         born = chain.labels[chain.first_seen(direct.new)]
@@ -187,8 +191,11 @@ def renamed_in_its_class(direct: Decision, walk: Walk, chain: Chain) -> bool:
 
 def carried_intact(direct: Decision, walk: Walk, chain: Chain) -> bool:
     """Whether the walk carried the symbol under its own name, nearly unchanged at every move,
-    where the direct comparison finds nothing (round 15)."""
-    if not chain.carried or direct.state != "orphaned" or walk.state != "anchored" or not walk.moves:
+    where the direct comparison finds nothing (round 15) or only another name (round 16: the pull
+    worker's `_read_blocks_for_req`, not the push worker's `_xfer_blocks_for_req` at 0.65)."""
+    if not chain.carried or walk.state != "anchored" or not walk.moves:
+        return False
+    if direct.state != "orphaned" and not (direct.state == "renamed" and chain.over_rename):
         return False
     return all(s.state == "moved" and s.confidence >= CARRIED for s in walk.moves)
 

@@ -53,6 +53,7 @@ class Matcher:
         self.namesakes = True  # round 12: another lost symbol's namesake heir is no rival
         self.twins = True  # round 13: copies merged into one helper follow it (twins.py)
         self.identical = True  # round 15: a body found once in each tree is the symbol (accept.word_for_word)
+        self.clear_heirs = True  # round 16: a namesake far ahead under a name used a few times (accept.clear_heir)
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
