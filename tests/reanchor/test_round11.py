@@ -31,12 +31,19 @@ def trees(tmp_path, staged, new_path: str):
     return old, new
 
 
+def without_clear_heirs(m: Matcher) -> Matcher:
+    """Round 16 accepts this staged copy on its code alone (nearly all of it, nothing else close);
+    switched off here to show what the module rule does by itself."""
+    m.clear_heirs = False
+    return m
+
+
 def test_a_generic_name_follows_its_module_one_folder_down(tmp_path, staged):
     old, new = trees(tmp_path, staged, "vllm/serve/dev/rpc/api_router.py")
     assert moved_modules(old, new) == {"vllm/serve/rpc/api_router.py": {"vllm/serve/dev/rpc/api_router.py"}}
-    d = Matcher(old, new).decide(ANCHOR)
+    d = without_clear_heirs(Matcher(old, new)).decide(ANCHOR)
     assert (d.state, d.new) == ("moved", "vllm/serve/dev/rpc/api_router.py::collective_rpc"), d
-    plain = Matcher(old, new)
+    plain = without_clear_heirs(Matcher(old, new))
     plain.modules = False  # without the rule the generic name proves nothing, and the handler is orphaned
     assert plain.decide(ANCHOR).state == "orphaned"
 
@@ -45,7 +52,7 @@ def test_a_namesake_file_in_a_sibling_folder_is_another_module(tmp_path, staged)
     # `rpc/api_router.py` -> `admin/api_router.py`: a folder renamed, not added; the copy proves nothing.
     old, new = trees(tmp_path, staged, "vllm/serve/admin/api_router.py")
     assert moved_modules(old, new) == {}
-    assert Matcher(old, new).decide(ANCHOR).state == "orphaned"
+    assert without_clear_heirs(Matcher(old, new)).decide(ANCHOR).state == "orphaned"
 
 
 def test_a_namesake_holding_little_of_the_module_is_not_it(tmp_path, staged):
