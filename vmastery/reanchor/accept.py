@@ -81,7 +81,7 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
     parent_went = m.decisions[parent].new if parent and parent in m.decisions else None
     same_parent = parent_went is not None and (parent_anchor(anchor) == parent_went
                                                or parent_went != parent and variant_of(m, anchor, parent_went))
-    if m.identical and word_for_word(m, old, anchor, reasons):
+    if word_for_word(m, old, anchor, reasons):
         return True  # round 15: whatever its name or size, the one copy of its code is the symbol
     if follows:
         return sim >= SAME_NAME_MIN
@@ -142,13 +142,21 @@ def clear_heir(m: Matcher, old: Symbol, sim: float, other: float, same_name: boo
 
 
 def word_for_word(m: Matcher, old: Symbol, anchor: str, reasons: list[str]) -> bool:
-    """Whether `anchor` holds `old`'s code unchanged and is the only place either tree holds it.
+    """Whether `anchor` holds `old`'s code unchanged, is the only place either tree holds it, and no
+    namesake at home holds most of it.
 
     Names and sizes guard against namesakes and coincidence (`warmup` is defined fourteen times, a
     one-line delegation is tiny); a body found once before and once after, nowhere else, needs no
     such guard (round 15: `OpenAIServingChat.warmup` -> `OnlineRenderer.warmup`).
     """
-    return "same fingerprint" in reasons and m.fingerprint_count(old.fingerprint) == (1, 1)
+    if not m.identical or "same fingerprint" not in reasons or m.fingerprint_count(old.fingerprint) != (1, 1):
+        return False
+    # Round 17: a namesake at home (its file, or where its file or class went) holding most of the
+    # code is the heir; the copy elsewhere is a sibling's (`TrtLlmBf16Experts.__init__` went to the
+    # `TrtLlmBf16ExpertsBase` beside it, not to the LoRA variant that copied it word for word).
+    home = m.home(old)
+    return not any(s.anchor != anchor and s.path in home and m.sim(old, s) >= SAME_NAME_MIN
+                   for s in m.fresh_named(base_name(old)))
 
 
 def variant_of(m: Matcher, anchor: str, parent_went: str) -> bool:

@@ -25,7 +25,9 @@ lacks is decided twice, by the chain of steps and by the direct comparison of th
   - (round 15) the direct comparison finds nothing, and the walk carried the symbol under its own
     name, each move nearly word for word (`CARRIED`): a file moved, then rewritten later
     (`NixlConnectorWorker.register_kv_caches` -> `NixlBaseConnectorWorker.register_kv_caches`);
-    (round 16) likewise where the direct comparison finds only a symbol of another name.
+    (round 16) likewise where the direct comparison finds only a symbol of another name;
+  - (round 17) the walk saw the symbol go with nothing in its place, and the direct comparison only
+    offers another name in another file: the symbol is orphaned.
 
 An anchor the last tree still has is the same symbol, decided by the direct comparison alone.
 """
@@ -81,6 +83,7 @@ class Chain:
         self.in_class = True  # round 14 rule, likewise
         self.carried = True  # round 15 rule, likewise
         self.over_rename = True  # round 16: ... also over a direct comparison's rename
+        self.far_rename = True  # round 17: a deletion seen when it happened outweighs a rename into another file
 
     def decide(self, anchor: str) -> Decision:
         if anchor not in self.decisions:
@@ -162,6 +165,10 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
                          if direct.state == "orphaned" else f"carried under its own name, nearly unchanged at "
                          f"each move, where the direct comparison renames it to {direct.new}"],
                         direct.candidates)
+    elif far_rename(direct, walk, chain):
+        return Decision(direct.old, "orphaned", None, similarity=0.0, confidence=0.0,
+                        evidence=[*stepped.evidence, f"the direct comparison offers only {direct.new}, another "
+                                  "name in another file"], candidates=direct.candidates)
     elif born_after_it_went(direct, walk, chain):
         born = chain.labels[chain.first_seen(direct.new)]
         return Decision(direct.old, "orphaned", None, similarity=0.0, confidence=0.0,
@@ -198,6 +205,20 @@ def carried_intact(direct: Decision, walk: Walk, chain: Chain) -> bool:
     if direct.state != "orphaned" and not (direct.state == "renamed" and chain.over_rename):
         return False
     return all(s.state == "moved" and s.confidence >= CARRIED for s in walk.moves)
+
+
+def far_rename(direct: Decision, walk: Walk, chain: Chain) -> bool:
+    """Whether the walk saw the symbol go with nothing in its place, and the direct comparison only
+    offers a symbol of another name in another file (round 17).
+
+    A rename and a move at once, found only end to end, is the weakest relocation the direct
+    comparison makes; a deletion seen in the release it happened outweighs it
+    (`tool_calls_to_openai_format` is not `deepseek_v41_encoding.tool_calls_from_openai_format`).
+    A rename within the same file stays a review: there the direct comparison was right as often.
+    """
+    if not chain.far_rename or walk.state != "orphaned" or direct.state != "renamed" or direct.new is None:
+        return False
+    return direct.new.partition("::")[0] != direct.old.partition("::")[0]
 
 
 def born_after_it_went(direct: Decision, walk: Walk, chain: Chain) -> bool:
