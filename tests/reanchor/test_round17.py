@@ -38,7 +38,11 @@ class Layer{i}:
 ''' for i in range(4))  # `__init__` is a name every class defines: it vouches for nothing
 PATH = "vllm/moe/experts/trtllm_bf16.py"
 OLD = {PATH: "class TrtLlmExperts(Experts):" + INIT + APPLY, "vllm/moe/layers.py": OTHERS}
-NEW = {PATH: "class TrtLlmExpertsBase(Experts):" + INIT.replace("self.quant = quant\n", "self.quant = quant or default_quant()\n")
+EDITED = INIT.replace("self.quant = quant\n", "self.quant = quant or default_quant()\n") \
+    .replace("self.gemm1_weights = None", "self.gemm1_weights: torch.Tensor | None = None") \
+    .replace("self.gemm2_weights = None", "self.gemm2_weights: torch.Tensor | None = None") \
+    .replace("config.max_tokens // num_experts", "config.max_num_batched_tokens // max(num_experts, 1)")
+NEW = {PATH: "class TrtLlmExpertsBase(Experts):" + EDITED
        + "\n\nclass TrtLlmExpertsMonolithic(TrtLlmExpertsBase):" + APPLY,
        "vllm/moe/experts/trtllm_lora.py": "class TrtLlmLoRAExperts(LoRAExperts):" + INIT,
        "vllm/moe/layers.py": OTHERS}
