@@ -54,6 +54,7 @@ class Matcher:
         self.twins = True  # round 13: copies merged into one helper follow it (twins.py)
         self.identical = True  # round 15: a body found once in each tree is the symbol (accept.word_for_word)
         self.clear_heirs = True  # round 16: a namesake far ahead under a name used a few times (accept.clear_heir)
+        self.closures = True  # round 18: a closure keeping another's qualified name is that one's heir
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -261,6 +262,31 @@ class Matcher:
         twins = [s for s in self.old_by_name.get(new.name, []) if base_name(s) == name]
         return len(twins) == 1 and twins[0].anchor not in self.new.by_anchor
 
+    def closure_of_another(self, old: Symbol, anchor: str) -> bool:
+        """Whether `anchor` is a nested function keeping the whole qualified name of another lost
+        symbol, the only one of that name: that closure's heir, moved with its file, not a home for
+        a copy found elsewhere (jais's `_get_alibi_slopes.get_slopes_power_of_2` is not MiniMax's).
+
+        Only closures: a class or method may well take over a name another gave up
+        (`OffloadingHandler` was renamed to `OffloadingWorker` when that name fell free).
+        """
+        new = self.new.by_anchor[anchor]
+        if new.qualname == old.qualname:
+            return False
+        parent = parent_anchor(anchor)
+        p = self.new.get(parent) if parent else None
+        if p is None or p.kind == "class":
+            return False
+        others = self._old_by_qualname.get(new.qualname, [])
+        return len(others) == 1 and others[0].anchor not in self.new.by_anchor
+
+    @cached_property
+    def _old_by_qualname(self) -> dict[str, list[Symbol]]:
+        table = defaultdict(list)
+        for s in self.old.by_anchor.values():
+            table[s.qualname].append(s)
+        return table
+
     def home(self, old: Symbol) -> set[str]:
         return self._home(old)
 
@@ -426,6 +452,8 @@ class Matcher:
                     rest = [item[1] for i, item in enumerate(scored)
                             if i != rank and i not in taken and levels[i] >= levels[rank] and item[1] < sim - 0.02]
                     other = max([scored[i][1] for i in tied] + rest, default=-1.0)
+                if self.closures and self.closure_of_another(old, anchor):
+                    continue  # round 18: not this symbol's to take
                 if acceptable(self, old, anchor, sim, reasons, other):
                     offers.append((score, sim, old, anchor, reasons))
         offers.sort(key=lambda item: -item[0])
