@@ -14,7 +14,8 @@ two ends only. Results of a `--via none` run are written with a `-direct` suffix
 `--off RULE` switches one of the later rules off to show what it changes (`boilerplate`, round 8;
 `shells`, round 10; `modules`, round 11; `namesakes` and `born_after`, round 12; `twins`, round 13;
 `in_class`, round 14; `identical` and `carried`, round 15;
-`clear_heirs` and `over_rename`, round 16; `far_rename`, round 17; `closures`, round 18); results get a `-without-RULE` suffix.
+`clear_heirs` and `over_rename`, round 16; `far_rename`, round 17; `closures`, round 18;
+`standing`, round 19); results get a `-without-RULE` suffix.
 """
 from __future__ import annotations
 
@@ -30,7 +31,8 @@ from vmastery.reanchor.fetch import tree_for_version
 from vmastery.reanchor.plan import Tree, index, matcher_for, source_tree, trees_between
 
 RULES = ("boilerplate", "shells", "modules", "namesakes", "born_after", "twins", "in_class", "identical", "carried",
-         "clear_heirs", "over_rename", "far_rename", "closures")  # switches, each True by default
+         "clear_heirs", "over_rename", "far_rename", "closures",
+         "standing")  # switches, each True by default
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 

@@ -55,6 +55,7 @@ class Matcher:
         self.identical = True  # round 15: a body found once in each tree is the symbol (accept.word_for_word)
         self.clear_heirs = True  # round 16: a namesake far ahead under a name used a few times (accept.clear_heir)
         self.closures = True  # round 18: a closure keeping another's qualified name is that one's heir
+        self.standing = True  # round 19: only rivals of as much structural standing block a match
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -437,20 +438,22 @@ class Matcher:
             # A candidate keeping the one name of another lost symbol is that symbol's heir: no rival (round 12).
             taken = {i for i, item in enumerate(scored) if self.heir_of_another(old, item[2])} if self.namesakes else set()
             for rank, (score, sim, anchor, reasons) in enumerate(scored):
-                # best similarity among the *other* candidates
-                other = max((item[1] for i, item in enumerate(scored) if i != rank and i not in taken), default=-1.0)
+                # The other candidates that count as rivals: since round 19 only those with as much
+                # structural standing (`level`), which before counted only in a near tie, so a
+                # namesake in an unrelated class could still block a clear rename in its own class.
+                rivals = [i for i in range(len(scored)) if i != rank and i not in taken
+                          and (not self.standing or levels[i] >= levels[rank])]
+                other = max((scored[i][1] for i in rivals), default=-1.0)
                 if other >= sim - 0.02:
                     # When code cannot tell candidates apart, structure can: a kept name, then its
                     # old file or class. Only rivals with as much of it still count; among those,
                     # the names and literals used (`== 10` vs `== 12`) may still separate them.
-                    tied = [i for i, item in enumerate(scored)
-                            if i != rank and i not in taken and levels[i] >= levels[rank] and item[1] >= sim - 0.02]
+                    tied = [i for i in rivals if levels[i] >= levels[rank] and scored[i][1] >= sim - 0.02]
                     mine = overlap(self.ids(self.old, old), self.ids(self.new, self.new.by_anchor[anchor]))
                     if tied and all(overlap(self.ids(self.old, old), self.ids(self.new, self.new.by_anchor[scored[i][2]]))
                                     <= mine - 0.1 for i in tied):
                         tied = []
-                    rest = [item[1] for i, item in enumerate(scored)
-                            if i != rank and i not in taken and levels[i] >= levels[rank] and item[1] < sim - 0.02]
+                    rest = [scored[i][1] for i in rivals if levels[i] >= levels[rank] and scored[i][1] < sim - 0.02]
                     other = max([scored[i][1] for i in tied] + rest, default=-1.0)
                 if self.closures and self.closure_of_another(old, anchor):
                     continue  # round 18: not this symbol's to take
