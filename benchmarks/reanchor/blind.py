@@ -4,7 +4,7 @@
 
 Each row reads a results file that evaluate.py wrote when the set was scored (those files are kept as
 scored; a later study writes the pooled `results-tuned-sets*` instead). Only the rounds that step
-through the releases between are listed: rounds 9 to 18, twenty-three sets labelled by readers who never
+through the releases between are listed: rounds 9 to 19, twenty-five sets labelled by readers who never
 ran the matcher, each committed before it was scored.
 """
 from __future__ import annotations
@@ -25,6 +25,7 @@ LEDGER: list[tuple[int | str, str, str]] = [  # (round, results file without suf
     (16, "results-round16-blind", "heldout27-28"),
     (17, "results-round17-blind", "heldout29-30"),
     (18, "results-round18-blind", "heldout31-32"),
+    (19, "results-round19-blind", "heldout33-34"),
 ]
 
 
