@@ -159,11 +159,10 @@ def combine(direct: Decision, walk: Walk, chain: Chain) -> Decision:
                          "comparison finds too little of its code left after the releases since"],
                         direct.candidates)
     elif carried_intact(direct, walk, chain):
+        instead = ("the direct comparison finds too little of its code left after the releases since"
+                   if direct.state == "orphaned" else f"where the direct comparison renames it to {direct.new}")
         return Decision(direct.old, stepped.state, stepped.new, stepped.similarity, stepped.confidence,
-                        [*stepped.evidence, "carried under its own name, nearly unchanged at each move; the "
-                         "direct comparison finds too little of its code left after the releases since"
-                         if direct.state == "orphaned" else f"carried under its own name, nearly unchanged at "
-                         f"each move, where the direct comparison renames it to {direct.new}"],
+                        [*stepped.evidence, f"carried under its own name, nearly unchanged at each move; {instead}"],
                         direct.candidates)
     elif far_rename(direct, walk, chain):
         return Decision(direct.old, "orphaned", None, similarity=0.0, confidence=0.0,

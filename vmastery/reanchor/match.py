@@ -28,6 +28,7 @@ from .decision import Decision
 from .shells import follow_shell
 from .twins import twins_follow
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
+from .heirs import closure_of_another, heir_of_another
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
 from .similarity import MIN_LINE, base_name, moved_modules, package_files, parent_anchor, similarity, tokens
 from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
@@ -253,36 +254,8 @@ class Matcher:
         for depth in sorted(by_depth):
             self._assign(by_depth[depth])
 
-    def heir_of_another(self, old: Symbol, anchor: str) -> bool:
-        """Whether `anchor` keeps the name of another lost symbol, the only one of that name in
-        either tree (`cache.py::MultiModalProcessorOnlyCache` -> `cache/base.py::...OnlyCache`)."""
-        new = self.new.by_anchor[anchor]
-        name = base_name(new)
-        if name == base_name(old) or self._name_count.get(name) != 1 or self._old_name_count.get(name) != 1:
-            return False
-        twins = [s for s in self.old_by_name.get(new.name, []) if base_name(s) == name]
-        return len(twins) == 1 and twins[0].anchor not in self.new.by_anchor
-
-    def closure_of_another(self, old: Symbol, anchor: str) -> bool:
-        """Whether `anchor` is a nested function keeping the whole qualified name of another lost
-        symbol, the only one of that name: that closure's heir, moved with its file, not a home for
-        a copy found elsewhere (jais's `_get_alibi_slopes.get_slopes_power_of_2` is not MiniMax's).
-
-        Only closures: a class or method may well take over a name another gave up
-        (`OffloadingHandler` was renamed to `OffloadingWorker` when that name fell free).
-        """
-        new = self.new.by_anchor[anchor]
-        if new.qualname == old.qualname:
-            return False
-        parent = parent_anchor(anchor)
-        p = self.new.get(parent) if parent else None
-        if p is None or p.kind == "class":
-            return False
-        others = self._old_by_qualname.get(new.qualname, [])
-        return len(others) == 1 and others[0].anchor not in self.new.by_anchor
-
     @cached_property
-    def _old_by_qualname(self) -> dict[str, list[Symbol]]:
+    def old_by_qualname(self) -> dict[str, list[Symbol]]:
         table = defaultdict(list)
         for s in self.old.by_anchor.values():
             table[s.qualname].append(s)
@@ -436,7 +409,7 @@ class Matcher:
             homes = self._home(old)
             levels = [level(self, old, anchor, reasons, homes) for _, _, anchor, reasons in scored]
             # A candidate keeping the one name of another lost symbol is that symbol's heir: no rival (round 12).
-            taken = {i for i, item in enumerate(scored) if self.heir_of_another(old, item[2])} if self.namesakes else set()
+            taken = {i for i, item in enumerate(scored) if heir_of_another(self, old, item[2])} if self.namesakes else set()
             for rank, (score, sim, anchor, reasons) in enumerate(scored):
                 # The other candidates that count as rivals: since round 19 only those with as much
                 # structural standing (`level`), which before counted only in a near tie, so a
@@ -455,7 +428,7 @@ class Matcher:
                         tied = []
                     rest = [scored[i][1] for i in rivals if levels[i] >= levels[rank] and scored[i][1] < sim - 0.02]
                     other = max([scored[i][1] for i in tied] + rest, default=-1.0)
-                if self.closures and self.closure_of_another(old, anchor):
+                if self.closures and closure_of_another(self, old, anchor):
                     continue  # round 18: not this symbol's to take
                 if acceptable(self, old, anchor, sim, reasons, other):
                     offers.append((score, sim, old, anchor, reasons))
