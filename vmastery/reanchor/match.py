@@ -20,6 +20,7 @@ move records which of them fired, so a reviewer can judge it.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from functools import cached_property, lru_cache
 
 from ..symbols import Symbol, SymbolIndex
@@ -82,10 +83,7 @@ class Matcher:
 
     @cached_property
     def _by_fingerprint(self) -> dict[str, list[Symbol]]:
-        table = defaultdict(list)
-        for s in self.fresh:
-            table[s.fingerprint].append(s)
-        return table
+        return group(self.fresh, lambda s: s.fingerprint)
 
     @cached_property
     def _old_fingerprints(self) -> dict[str, int]:
@@ -100,10 +98,7 @@ class Matcher:
 
     @cached_property
     def _by_name(self) -> dict[str, list[Symbol]]:
-        table = defaultdict(list)
-        for s in self.fresh:
-            table[base_name(s)].append(s)
-        return table
+        return group(self.fresh, base_name)
 
     def fresh_named(self, name: str) -> list[Symbol]:
         """Fresh symbols whose base name (`base_name`) is `name`."""
@@ -141,10 +136,7 @@ class Matcher:
 
     @cached_property
     def _fresh_by_file(self) -> dict[str, list[Symbol]]:
-        table = defaultdict(list)
-        for s in self.fresh:
-            table[s.path].append(s)
-        return table
+        return group(self.fresh, lambda s: s.path)
 
     @cached_property
     def _line_postings(self) -> dict[int, list[tuple[str, int]]]:
@@ -256,10 +248,7 @@ class Matcher:
 
     @cached_property
     def old_by_qualname(self) -> dict[str, list[Symbol]]:
-        table = defaultdict(list)
-        for s in self.old.by_anchor.values():
-            table[s.qualname].append(s)
-        return table
+        return group(self.old.by_anchor.values(), lambda s: s.qualname)
 
     def home(self, old: Symbol) -> set[str]:
         return self._home(old)
@@ -289,10 +278,7 @@ class Matcher:
 
     @cached_property
     def old_by_name(self) -> dict[str, list[Symbol]]:
-        table = defaultdict(list)
-        for s in self.old.by_anchor.values():
-            table[s.name].append(s)
-        return table
+        return group(self.old.by_anchor.values(), lambda s: s.name)
 
     @cached_property
     def classes_named(self) -> dict[str, list[Symbol]]:
@@ -484,10 +470,14 @@ def _distinctive_lines(lines: tuple[str, ...]) -> list[tuple[int, int]]:
 
 
 def _classes_named(index: SymbolIndex) -> dict[str, list[Symbol]]:
-    table = defaultdict(list)
-    for s in index.by_anchor.values():
-        if s.kind == "class":
-            table[s.name].append(s)
+    return group((s for s in index.by_anchor.values() if s.kind == "class"), lambda s: s.name)
+
+
+def group(symbols: Iterable[Symbol], key: Callable[[Symbol], str]) -> dict[str, list[Symbol]]:
+    """Symbols by `key`, each list in the order given (the matcher's tables: by name, file, fingerprint)."""
+    table: dict[str, list[Symbol]] = defaultdict(list)
+    for s in symbols:
+        table[key(s)].append(s)
     return table
 
 
