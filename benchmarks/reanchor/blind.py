@@ -4,7 +4,7 @@
 
 Each row reads a results file that evaluate.py wrote when the set was scored (those files are kept as
 scored; a later study writes the pooled `results-tuned-sets*` instead). Only the rounds that step
-through the releases between are listed: rounds 9 to 19, twenty-seven sets labelled by readers who never
+through the releases between are listed: rounds 9 to 19, twenty-nine sets labelled by readers who never
 ran the matcher, each committed before it was scored.
 """
 from __future__ import annotations
@@ -27,6 +27,7 @@ LEDGER: list[tuple[int | str, str, str]] = [  # (round, results file without suf
     (18, "results-round18-blind", "heldout31-32"),
     (19, "results-round19-blind", "heldout33-34"),
     ("19, again", "results-round19-confirm", "heldout35-36"),  # the same code, no new rules: a second draw
+    ("19, third draw", "results-round19-confirm2", "heldout37-38"),
 ]
 
 
