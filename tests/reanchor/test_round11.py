@@ -6,14 +6,14 @@ from vmastery.reanchor.similarity import moved_modules
 
 HANDLER = '''
 async def collective_rpc(raw_request, method, timeout=None):
-    body = await raw_request.json()
-    engine = engine_client(raw_request)
-    results = await engine.collective_rpc(method=body["method"], timeout=body.get("timeout"),
-                                          args=tuple(body.get("args", ())), kwargs=body.get("kwargs") or {})
-    if results is None:
+    payload = await raw_request.json()
+    client = raw_request.app.state.engine_client
+    replies = await client.collective_rpc(method=payload["method"], timeout=payload.get("timeout"),
+                                          args=tuple(payload.get("args", ())), kwargs=payload.get("kwargs") or {})
+    if replies is None:
         return Response(status_code=200)
-    response = [r if isinstance(r, (int, float, str, bool, list, dict)) else repr(r) for r in results]
-    return JSONResponse(content={"results": response})
+    plain = [r if isinstance(r, (int, float, str, bool, list, dict)) else repr(r) for r in replies]
+    return JSONResponse({"results": plain})
 '''
 # Four other definitions make `collective_rpc` a generic name, which alone vouches for nothing.
 EXECUTORS = "".join(f'''
@@ -59,8 +59,8 @@ def test_a_namesake_holding_little_of_the_module_is_not_it(tmp_path, staged):
     old = staged(tmp_path / "old", {"vllm/serve/rpc/api_router.py": HANDLER})
     other = '''
 async def reset_cache(raw_request):
-    engine = engine_client(raw_request)
-    await engine.reset_prefix_cache(reset_running_requests=True)
+    client = raw_request.app.state.engine_client
+    await client.reset_prefix_cache(reset_running_requests=True)
     return Response(status_code=200)
 '''
     new = staged(tmp_path / "new", {"vllm/serve/dev/rpc/api_router.py": other})

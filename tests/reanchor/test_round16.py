@@ -18,7 +18,7 @@ def {name}(hidden: torch.Tensor, logits: torch.Tensor, topk: int, groups: int, t
     masked = scores.masked_fill(~score_mask.bool(), float("-inf"))
     weights, ids = torch.topk(masked, k=topk, dim=-1, sorted=False)
     if renormalize:
-        weights = weights / weights.sum(dim=-1, keepdim=True)
+        weights = weights / weights.sum(-1).unsqueeze(-1)
     return weights.to(torch.float32), ids.to(torch.int32)
 '''
 

@@ -5,23 +5,21 @@ import textwrap
 
 from vmastery.reanchor.match import Matcher
 
+# A head-bias schedule written for this test: what matters is that both closures hold the same code.
 POWER_OF_2 = '''
         def get_slopes_power_of_2(n: int) -> list[float]:
-            start = 2 ** (-(2 ** -(math.log2(n) - 3)))
-            ratio = start
-            return [start * ratio**i for i in range(n)]
+            first = 0.5 ** (8.0 / n)
+            return list(itertools.accumulate([first] * n, operator.mul))
 '''
 JAIS = '''
 def _get_alibi_slopes(n: int) -> list[float]:
     def get_slopes_power_of_2(n: int) -> list[float]:
-        start = 2 ** (-(2 ** -(math.log2(n) - 3)))
-        ratio = start
-        return [start * ratio**i for i in range(n)]
+        first = 0.5 ** (8.0 / n)
+        return list(itertools.accumulate([first] * n, operator.mul))
 
-    if math.log2(n).is_integer():
-        return get_slopes_power_of_2(n)
-    closest = 2 ** math.floor(math.log2(n))
-    return get_slopes_power_of_2(closest) + _get_alibi_slopes(2 * closest)[0::2][: n - closest]
+    whole = 1 << (n.bit_length() - 1)
+    extra = _get_alibi_slopes(2 * whole)[1::2] if whole < n else []
+    return get_slopes_power_of_2(whole) + extra[: n - whole]
 '''
 MINIMAX = '''
 class LinearAttention:
@@ -29,12 +27,11 @@ class LinearAttention:
     def _build_slope_tensor(n_heads: int) -> "torch.Tensor":
         def get_slopes(n: int) -> list[float]:
 ''' + textwrap.indent(POWER_OF_2, "    ") + '''
-            if math.log2(n).is_integer():
-                return get_slopes_power_of_2(n)
-            closest = 2 ** math.floor(math.log2(n))
-            return get_slopes_power_of_2(closest) + get_slopes(2 * closest)[0::2][: n - closest]
+            whole = 1 << (n.bit_length() - 1)
+            extra = get_slopes(2 * whole)[1::2] if whole < n else []
+            return get_slopes_power_of_2(whole) + extra[: n - whole]
 
-        return torch.tensor(get_slopes(n_heads), dtype=torch.float32).reshape(n_heads, 1, 1)
+        return torch.as_tensor(get_slopes(n_heads)).view(-1, 1, 1).float()
 '''
 OLD = {"vllm/models/jais.py": JAIS, "vllm/layers/mamba/linear_attn.py": MINIMAX}
 NEW = {"vllm/layers/mamba/linear/minimax_linear_attn.py": MINIMAX}
