@@ -30,6 +30,7 @@ from .shells import follow_shell
 from .twins import twins_follow
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
 from .heirs import closure_of_another, heir_of_another
+from .imports import imports_follow
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
 from .similarity import MIN_LINE, base_name, moved_modules, package_files, parent_anchor, similarity, tokens
 from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
@@ -58,6 +59,7 @@ class Matcher:
         self.clear_heirs = True  # round 16: a namesake far ahead under a name used a few times (accept.clear_heir)
         self.closures = True  # round 18: a closure keeping another's qualified name is that one's heir
         self.standing = True  # round 19: only rivals of as much structural standing block a match
+        self.imports = True  # round 20: an orphan's old module importing its name says where it went
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -226,6 +228,8 @@ class Matcher:
             self.decisions[s.anchor] = follow_shell(self, self.decisions[s.anchor])
         if self.twins:
             twins_follow(self, lost)  # round 13
+        if self.imports:
+            imports_follow(self, lost)  # round 20
         for path in files:
             self.decisions[path] = self._file(path)
         return [self.decisions[a] for a in anchors]
