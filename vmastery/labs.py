@@ -13,12 +13,11 @@ at the region's indentation — so the two cannot disagree about anything but th
 """
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from .errors import Problem
+from .files import write_atomic
 
 FILES = ("README.md", "solution.py", "starter.py", "test_lab.py")
 TAGS = ("[CPU-OK]", "[GPU-OPT]", "[GPU-REQ]")
@@ -105,9 +104,6 @@ def sync(root: Path, only: list[Path] | None = None) -> list[str]:
         starter = lab / "starter.py"
         if starter.exists() and starter.read_text(encoding="utf-8") == text:
             continue
-        fd, tmp = tempfile.mkstemp(dir=lab, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, starter)
+        write_atomic(starter, text)
         written.append(rel)
     return written

@@ -11,6 +11,7 @@ import hashlib
 import pickle
 from pathlib import Path
 
+from .files import write_atomic
 from .symbols import SymbolIndex
 
 WINDOW = 3
@@ -49,10 +50,7 @@ class UpstreamWindows:
             for i in range(len(kept) - WINDOW + 1):
                 keys.setdefault(_key(kept[i:i + WINDOW]), path)
         self.keys = keys
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(keys))
-        tmp.replace(cache)
+        write_atomic(cache, pickle.dumps(keys), durable=False)  # a cache: rebuilt if lost
 
     def find(self, code: str, window: int = WINDOW) -> tuple[int, str] | None:
         """(0-based line in `code`, upstream path) of the first pasted run, or None."""

@@ -34,6 +34,8 @@ import tree_sitter_python
 from rich.progress import Progress
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
+from .files import write_atomic
+
 SCHEMA = 3  # bump when the records or the naming rules change: invalidates every cache
 
 PY_QUERY = """
@@ -303,10 +305,7 @@ def _write_cache(cache_path: Path, root: Path, by_file: dict[str, list[Symbol]],
             [s.qualname, s.kind, s.line, s.start, s.end, s.fingerprint] for s in syms]}
             for f, syms in by_file.items()},
     }
-    cache_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(blob, separators=(",", ":")))
-    tmp.replace(cache_path)
+    write_atomic(cache_path, json.dumps(blob, separators=(",", ":")), durable=False)  # a cache: rebuilt if lost
 
 
 @cache

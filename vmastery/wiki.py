@@ -21,9 +21,7 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import secrets
-import tempfile
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ from markdown_it import MarkdownIt
 from .anchors import AnchorError, resolve
 from .annotations import ANNOTATIONS, TOURS, note_path, note_template
 from .check import check_note_text
+from .files import write_atomic
 from .markdown import split_front_matter
 from .symbols import SymbolIndex
 
@@ -143,11 +142,7 @@ class Wiki:
                 return HTTPStatus.CONFLICT, {"problems": [
                     f"{rel}: someone saved this note after you opened it; nothing was written. "
                     "Your text is still in the editor: copy it, reload, and merge."]}
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-            os.replace(tmp, path)
+            write_atomic(path, text)
         page = self.rebuild(rel)
         # Warnings (drift) do not block a save, as in `vmastery check`; CI's --strict refuses them.
         warnings = [p.render() for p in found if p.severity != "error"]

@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from vmastery.files import write_atomic
+
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 PROGRAM = """
@@ -51,13 +53,14 @@ def main() -> None:
             raw["warm"].append(one_run(cache))  # same cache: every file's stamp matches
     medians = {kind: statistics.median(r["wall_s"] for r in runs) for kind, runs in raw.items()}
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    (HERE / "raw.json").write_text(json.dumps({"machine": machine, "runs": raw}, indent=1))
+    write_atomic(HERE / "raw.json", json.dumps({"machine": machine, "runs": raw}, indent=1))
     first = raw["cold"][0]
     table = "\n".join(
         f"| {kind} | {medians[kind]:.2f} s | {min(r['wall_s'] for r in raw[kind]):.2f}–"
         f"{max(r['wall_s'] for r in raw[kind]):.2f} s | {statistics.median(r['in_process_s'] for r in raw[kind]):.2f} s | {target} |"
         for kind, target in (("cold", "≤ 10 s"), ("warm", "≤ 1 s")))
-    (HERE / "RESULTS.md").write_text(
+    write_atomic(
+        HERE / "RESULTS.md",
         f"# Symbol index timing\n\nMeasured by `python benchmarks/index/bench_index.py --runs {args.runs}` "
         f"on {machine}.\nWhole pinned tree: {first['files']} files, {first['symbols']} symbols. "
         "Wall time of a fresh process (start-up and imports included); raw figures in `raw.json`.\n\n"

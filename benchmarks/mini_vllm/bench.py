@@ -35,6 +35,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 from mini_vllm import LLM, SamplingParams  # noqa: E402
 from mini_vllm.tiny import SPECIAL_TOKENS, create_induction_model, create_tiny_model  # noqa: E402
+from vmastery.files import write_atomic  # noqa: E402
 
 OUT_DIR = Path(__file__).resolve().parent
 MODEL = dict(vocab_size=512, hidden_size=256, intermediate_size=688, num_hidden_layers=4,
@@ -225,13 +226,6 @@ def line_count() -> dict:
     return {"files": len(files), "lines": sum(map(len, lines)),
             "non_blank": sum(1 for ls in lines for line in ls if line.strip()),
             "largest": max((len(ls), f.relative_to(REPO).as_posix()) for ls, f in zip(lines, files))}
-
-
-def write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def render(r: dict) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import yaml
 
+from vmastery.files import write_atomic
 from vmastery.reanchor.chain import Chain
 from vmastery.reanchor.fetch import tree_for_version
 from vmastery.reanchor.plan import Tree, index, matcher_for, source_tree, trees_between
@@ -127,7 +128,7 @@ def main() -> None:
     sure = [r for r in rows if not r["unsure"]]
     metrics["labels_marked_unsure"] = len(rows) - len(sure)
     metrics["without_unsure_labels"] = score(sure)["moved_renamed_orphaned"]
-    (HERE / f"{out}.json").write_text(json.dumps({"metrics": metrics, "rows": rows}, indent=1) + "\n")
+    write_atomic(HERE / f"{out}.json", json.dumps({"metrics": metrics, "rows": rows}, indent=1) + "\n")
     lines = ["# Matcher accuracy on the labelled set (vLLM 0.22.1 -> 0.33.0)", "",
              f"Command: `python benchmarks/reanchor/evaluate.py --labels {' '.join(args.labels)}{' --out ' + args.out if args.out else ''} --via {args.via}{' --off ' + ' '.join(args.off) if args.off else ''}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
              "## Disagreements", "", "| anchor | label | labelled target | predicted | predicted target | similarity |",
@@ -136,7 +137,7 @@ def main() -> None:
         if not r["correct"]:
             lines.append(f"| `{r['anchor']}` | {r['label']}{' (unsure)' if r['unsure'] else ''} | `{r['target'] or '—'}` | {r['predicted']} | "
                          f"`{r['predicted_target'] or '—'}` | {r['similarity']:.2f} |")
-    (HERE / f"{out}.md").write_text("\n".join(lines) + "\n")
+    write_atomic(HERE / f"{out}.md", "\n".join(lines) + "\n")
     print(json.dumps(metrics, indent=1))
 
 

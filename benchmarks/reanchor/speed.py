@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+from vmastery.files import write_atomic
+
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 
@@ -63,7 +65,7 @@ def main() -> None:
               "command": f"python benchmarks/reanchor/speed.py --to {args.to} --via {args.via}",
               "cold": cold, "warm": warm, "warm_best_total_s": min(w["total_s"] for w in warm),
               "target_s": 60}
-    (HERE / f"speed{'-direct' if args.via == 'none' else ''}.json").write_text(json.dumps(result, indent=1) + "\n")
+    write_atomic(HERE / f"speed{'-direct' if args.via == 'none' else ''}.json", json.dumps(result, indent=1) + "\n")
     print(json.dumps(result, indent=1))
 
 

@@ -26,6 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from vmastery.files import write_atomic
+
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 SCRATCH = REPO / "_build" / "bench"
@@ -132,7 +134,7 @@ def main() -> int:
     if sys.argv[1:] == ["--screenshots-only"]:  # from the site already built in _build/site
         results = json.loads((HERE / "results.json").read_text())
         screenshots(REPO, REPO / "_build" / "site", results)
-        (HERE / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+        write_atomic(HERE / "results.json", json.dumps(results, indent=1) + "\n")
         return 0
     results: dict = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"), "cpus": os.cpu_count(),
                      "cpu": platform.processor() or platform.machine(), "python": platform.python_version()}
@@ -167,7 +169,7 @@ def main() -> int:
         screenshots(root, out, results)
     except Exception as error:  # a screenshot is evidence, not a figure: keep the numbers
         results["screenshots"] = {"error": repr(error)[:500]}
-    (HERE / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_atomic(HERE / "results.json", json.dumps(results, indent=1) + "\n")
     return 0
 
 

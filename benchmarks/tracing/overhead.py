@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from vmastery.files import write_atomic
+
 LEVELS = ["off", "span", "fine"]
 # Llama shapes for --shape: the bundle's small model, and the layer sizes of an 8B model.
 SHAPES = {"8b": {"hidden_size": 4096, "intermediate_size": 14336, "num_hidden_layers": 32,
@@ -171,7 +173,7 @@ def main() -> int:
               "summary": {level: summarise([r for r in rows if r["series"] == level], level)
                           for level, _ in series},
               "rows": rows}
-    (args.out / "overhead.json").write_text(json.dumps(result, indent=1))
+    write_atomic(args.out / "overhead.json", json.dumps(result, indent=1))
     print(json.dumps(result["summary"], indent=1))
     return 0 if all(r["same_tokens"] for r in rows) else 1
 

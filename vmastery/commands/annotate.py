@@ -6,12 +6,11 @@ note is never overwritten. Open the printed path in an editor, write, then run `
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 
 from ..anchors import AnchorError, resolve
 from ..annotations import note_path, note_template
 from ..errors import EXIT_OK, VmasteryError
+from ..files import write_atomic
 from ..symbols import index_for
 
 
@@ -30,10 +29,6 @@ def run(args: argparse.Namespace) -> int:
     path = args.root / note_path(target.symbol.anchor)
     if path.exists():
         raise VmasteryError(f"{path.relative_to(args.root)} already exists; edit it instead")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(note_template(target.symbol.anchor, target.symbol.fingerprint, args.phase))
-    os.replace(tmp, path)
+    write_atomic(path, note_template(target.symbol.anchor, target.symbol.fingerprint, args.phase))
     print(path.relative_to(args.root))
     return EXIT_OK

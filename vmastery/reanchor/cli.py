@@ -24,6 +24,7 @@ from pathlib import Path
 from rich.console import Console
 
 from ..errors import EXIT_OK, EXIT_PROBLEMS, VmasteryError, rel
+from ..files import write_atomic
 from ..pin import read_pin
 from .apply import apply, recover
 from .fetch import newest_release, tree_for_version
@@ -79,15 +80,10 @@ def run(args: argparse.Namespace) -> int:
     plan = make_plan(root, old, new, index(root, old, True), index(root, new, True), args.coverage, args.threshold, via)
     seconds = time.perf_counter() - started
     base = args.report or root / ".cache" / "reanchor" / f"report-{Path(old.label).name}-{Path(new.label).name}"
-    base.parent.mkdir(parents=True, exist_ok=True)
     for suffix, text in ((".md", to_markdown(plan, seconds)), (".json", to_json(plan, not args.no_code, seconds))):
-        tmp = base.with_name(base.name + suffix + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(base.with_name(base.name + suffix))
-    latest = root / ".cache" / "reanchor" / "latest.json"  # the site reads old/new code and diffs here
-    latest.parent.mkdir(parents=True, exist_ok=True)
-    latest.with_suffix(".tmp").write_text(to_json(plan, True, seconds), encoding="utf-8")
-    latest.with_suffix(".tmp").replace(latest)
+        write_atomic(base.with_name(base.name + suffix), text)
+    # the site reads old/new code and diffs here
+    write_atomic(root / ".cache" / "reanchor" / "latest.json", to_json(plan, True, seconds))
     inv = invariant(plan)
     counts = ", ".join(f"{n} {s}" for s, n in sorted(plan.counts().items()))
     console.print(f"reanchor {old.label} -> {new.label}: {inv['in']} anchor sites ({counts}) in {seconds:.1f} s")

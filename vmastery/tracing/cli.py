@@ -22,6 +22,7 @@ import sys
 from pathlib import Path
 
 from ..errors import EXIT_OK, VmasteryError
+from ..files import write_atomic
 from . import merge, process, summary
 from .spec import load
 
@@ -131,9 +132,7 @@ def report(out: Path, root: Path, points, site_base: str) -> dict:
 
 
 def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, text)
 
 
 def main(argv: list[str] | None = None) -> int:

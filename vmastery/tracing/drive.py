@@ -23,6 +23,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..files import write_atomic
 from .simulated import LABEL
 
 BLOCK = 16
@@ -135,10 +136,7 @@ def run(out: Path, w: Workload, engine_args, mode: str) -> dict:
 
 
 def _write_json(path: Path, data) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=1, sort_keys=True))
 
 
 def main(argv: list[str]) -> None:

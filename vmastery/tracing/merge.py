@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..files import write_atomic
 from .spec import site_link
 
 OTEL_TID = 1  # synthetic thread ids for the tracks we add; VizTracer uses real (large) thread ids
@@ -173,8 +173,5 @@ def chrome(trace: Trace, site_base: str, index=None, fine: dict | None = None) -
 
 def write(path: Path, data: dict) -> Path:
     """Write atomically; gzip when the name ends in .gz (Perfetto opens both)."""
-    tmp = path.with_name(path.name + ".tmp")
     raw = json.dumps(data, separators=(",", ":")).encode()
-    tmp.write_bytes(gzip.compress(raw, 9) if path.suffix == ".gz" else raw)
-    os.replace(tmp, path)
-    return path
+    return write_atomic(path, gzip.compress(raw, 9) if path.suffix == ".gz" else raw)

@@ -26,6 +26,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.sampling import ALWAYS_ON
 
+from ..files import write_atomic
 from .lean import LeanSpan, LeanTracer
 
 ENV_DIR = "VMASTERY_TRACE"  # output directory; tracing is off unless it is set
@@ -135,15 +136,12 @@ class ProcessState:
     def _write_cost(self) -> None:
         """What tracing has cost this process so far (cumulative), for the summary."""
         path = self.out / "cost" / f"{self.role}-{self.pid}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".part")
-        tmp.write_text(json.dumps({"process": self.role, "pid": self.pid, "level": self.level,
+        write_atomic(path, json.dumps({"process": self.role, "pid": self.pid, "level": self.level,
                                    "traced_calls": self.traced_calls, "cost_ns": self.cost_ns,
                                    "flushes": self.flushes, "flush_ns": self.flush_ns,
                                    "by_tracepoint": {a: {"ns": ns, "calls": n} for a, (ns, n) in self.costs.items()},
                                    "started_ns": self.started_ns,
-                                   "flushed_ns": time.time_ns()}))
-        os.replace(tmp, path)
+                                   "flushed_ns": time.time_ns()}), durable=False)
 
     def maybe_flush(self, min_interval_s: float = 1.0) -> None:
         """Flush unless one happened very recently (per-request flushes in busy workers)."""
