@@ -1,14 +1,18 @@
 """How often two human readers agree on a fate, and how the matcher scores where they do.
 
-    python benchmarks/reanchor/agreement.py [--sets 10 11 12 13]
+    python benchmarks/reanchor/agreement.py                                  # sets 10-13 -> agreement.md
+    python benchmarks/reanchor/agreement.py --sets 33 34 35 36 37 38 39 40 --out agreement-33-40
 
 Each blind set `heldoutN.yaml` was read a second time, by another reader who saw neither the first
 reader's labels nor the matcher (`second/heldoutN.yaml`). This compares the two readings with the
 same measure the matcher is held to (the second reader as the "prediction", the first as the truth),
 gives Cohen's kappa over the fate (same / relocated / orphaned), and scores the matcher on the
 anchors both readers labelled alike: a consensus oracle, picked without looking at the matcher.
-The matcher's decisions are read from `results-round9-blind[-direct].json` (run evaluate.py first).
-Writes agreement.md and agreement.json beside this file.
+The matcher's decisions are read twice: as each set was scored blind (the results file `blind.py`'s
+ledger names for it, and its `-direct` twin comparing the ends only), and as the code in the
+repository decides them now (`results-tuned-sets.json`; run evaluate.py over every set first).
+A second reading whose `why` starts with CONTAMINATED (its reader caught sight of the first label)
+is left out. Writes OUT.md and OUT.json beside this file.
 """
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ from pathlib import Path
 
 import yaml
 
+from vmastery.files import write_atomic
+
+from blind import LEDGER  # which results file holds each set's blind scoring
 from evaluate import score  # the same counting as every results file
 
 HERE = Path(__file__).parent
@@ -50,6 +57,20 @@ def kappa(a: list[str], b: list[str]) -> float:
     return round((observed - chance) / (1 - chance), 4) if chance < 1 else 1.0
 
 
+def blind_results(n: str) -> str:
+    """The results file that scored set `n` blind, as the ledger records it."""
+    for _, name, sets in LEDGER:
+        first, _, last = sets.removeprefix("heldout").partition("-")
+        if int(first) <= int(n) <= int(last or first):
+            return name
+    raise SystemExit(f"heldout{n}: not in blind.py's LEDGER\n    fix: score the set blind and add its row first")
+
+
+def decisions(name: str) -> dict[str, tuple]:
+    rows = json.loads((HERE / f"{name}.json").read_text())["rows"]
+    return {r["anchor"]: outcome(r["predicted"], r["predicted_target"]) for r in rows}
+
+
 def load(path: Path) -> dict[str, dict]:
     return {label["anchor"]: label for label in yaml.safe_load(path.read_text())["labels"]}
 
@@ -57,42 +78,51 @@ def load(path: Path) -> dict[str, dict]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", nargs="+", default=["10", "11", "12", "13"])
+    parser.add_argument("--out", default="agreement", help="OUT.md and OUT.json (default agreement)")
     args = parser.parse_args()
     first, second = {}, {}
     for n in args.sets:
         first.update(load(HERE / f"heldout{n}.yaml"))
         second.update(load(HERE / "second" / f"heldout{n}.yaml"))
-    both = [a for a in first if a in second]
-    readers = [(outcome(second[a]["fate"], second[a].get("target")), outcome(first[a]["fate"], first[a].get("target")))
-               for a in both]
-    agree = [a for a, (x, y) in zip(both, readers) if x == y]
+    # A second reading that caught sight of the first one (its reader says so) is no second opinion.
+    seen = sorted(a for a, label in second.items() if str(label.get("why", "")).startswith("CONTAMINATED"))
+    both = [a for a in first if a in second and a not in seen]
+    truth = {a: outcome(first[a]["fate"], first[a].get("target")) for a in both}
+    other = {a: outcome(second[a]["fate"], second[a].get("target")) for a in both}
+    agree = [a for a in both if other[a] == truth[a]]
+    sure = [a for a in agree if not any(str(r[a].get("why", "")).startswith("unsure") for r in (first, second))]
     result = {
-        "anchors_read_twice": len(both), "not_read_twice": len(first) - len(both),
+        "anchors_read_twice": len(both), "not_read_twice": len(first) - len(both) - len(seen),
+        "left_out_second_reader_saw_first": seen,
         "agree": len(agree), "agreement": round(len(agree) / len(both), 4),
-        "kappa_fate": kappa([y[0] for _, y in readers], [x[0] for x, _ in readers]),
-        "second_reader_vs_first": pr(readers),
-        "first_reader_vs_second": pr([(y, x) for x, y in readers]),
+        "kappa_fate": kappa([truth[a][0] for a in both], [other[a][0] for a in both]),
+        "second_reader_vs_first": pr([(other[a], truth[a]) for a in both]),
+        "first_reader_vs_second": pr([(truth[a], other[a]) for a in both]),
+        "agreed_and_sure_for_both": len(sure),
         "disagreements": [{"anchor": a, "first": [first[a]["fate"], first[a].get("target")],
                            "second": [second[a]["fate"], second[a].get("target")]}
-                          for a, (x, y) in zip(both, readers) if x != y],
+                          for a in both if other[a] != truth[a]],
     }
-    for name in ("results-round9-blind", "results-round9-blind-direct"):
-        rows = {r["anchor"]: r for r in json.loads((HERE / f"{name}.json").read_text())["rows"]}
-        decided = [(outcome(rows[a]["predicted"], rows[a]["predicted_target"]), outcome(first[a]["fate"], first[a].get("target")))
-                   for a in agree]
-        result[name.replace("results-", "matcher_on_consensus_")] = pr(decided)
-        vs_second = [(outcome(rows[a]["predicted"], rows[a]["predicted_target"]),
-                      outcome(second[a]["fate"], second[a].get("target"))) for a in both]
-        result[name.replace("results-", "matcher_vs_second_reader_")] = pr(vs_second)
-    (HERE / "agreement.json").write_text(json.dumps(result, indent=1) + "\n")
+    blind: dict[str, tuple] = {}
+    ends: dict[str, tuple] = {}
+    for name in dict.fromkeys(blind_results(n) for n in args.sets):
+        blind.update(decisions(name))
+        ends.update(decisions(f"{name}-direct"))
+    now = decisions("results-tuned-sets")
+    for label, made in (("blind", blind), ("blind_ends_only", ends), ("this_code", now)):
+        result[f"matcher_{label}_on_consensus"] = pr([(made[a], truth[a]) for a in agree])
+        result[f"matcher_{label}_on_consensus_sure"] = pr([(made[a], truth[a]) for a in sure])
+        result[f"matcher_{label}_vs_second_reader"] = pr([(made[a], other[a]) for a in both])
+    write_atomic(HERE / f"{args.out}.json", json.dumps(result, indent=1) + "\n")
     summary = {k: v for k, v in result.items() if k != "disagreements"}
-    lines = ["# Two readers, and the matcher where they agree", "",
-             f"Command: `python benchmarks/reanchor/agreement.py --sets {' '.join(args.sets)}`", "",
+    command = f"python benchmarks/reanchor/agreement.py --sets {' '.join(args.sets)}" + \
+        (f" --out {args.out}" if args.out != "agreement" else "")
+    lines = ["# Two readers, and the matcher where they agree", "", f"Command: `{command}`", "",
              "```json", json.dumps(summary, indent=1), "```", "", "## Where the readers disagree", "",
              "| anchor | first reader | second reader |", "|---|---|---|"]
     for d in result["disagreements"]:
         lines.append(f"| `{d['anchor']}` | {d['first'][0]} `{d['first'][1] or ''}` | {d['second'][0]} `{d['second'][1] or ''}` |")
-    (HERE / "agreement.md").write_text("\n".join(lines) + "\n")
+    write_atomic(HERE / f"{args.out}.md", "\n".join(lines) + "\n")
     print(json.dumps(summary, indent=1))
 
 

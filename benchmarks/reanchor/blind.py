@@ -4,13 +4,15 @@
 
 Each row reads a results file that evaluate.py wrote when the set was scored (those files are kept as
 scored; a later study writes the pooled `results-tuned-sets*` instead). Only the rounds that step
-through the releases between are listed: rounds 9 to 19, twenty-nine sets labelled by readers who never
+through the releases between are listed: rounds 9 to 20, thirty-one sets labelled by readers who never
 ran the matcher, each committed before it was scored.
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
+
+from vmastery.files import write_atomic
 
 HERE = Path(__file__).parent
 LEDGER: list[tuple[int | str, str, str]] = [  # (round, results file without suffix, sets)
@@ -28,6 +30,7 @@ LEDGER: list[tuple[int | str, str, str]] = [  # (round, results file without suf
     (19, "results-round19-blind", "heldout33-34"),
     ("19, again", "results-round19-confirm", "heldout35-36"),  # the same code, no new rules: a second draw
     ("19, third draw", "results-round19-confirm2", "heldout37-38"),
+    (20, "results-round20-blind", "heldout39-40"),
 ]
 
 
@@ -47,7 +50,7 @@ def main() -> None:
             total[key] += row[key]
     pooled = {**total, "precision": ratio(total["correct"], total["predicted"]),
               "recall": ratio(total["correct"], total["labelled"])}
-    (HERE / "blind.json").write_text(json.dumps({"rounds": rows, "pooled": pooled}, indent=1) + "\n")
+    write_atomic(HERE / "blind.json", json.dumps({"rounds": rows, "pooled": pooled}, indent=1) + "\n")
     lines = ["# Blind scores, pooled", "", "Command: `python benchmarks/reanchor/blind.py`", "",
              "| round | sets | labels | precision | recall | reviews | results |", "|---|---|---|---|---|---|---|"]
     for r in rows:
@@ -57,7 +60,7 @@ def main() -> None:
     lines.append(f"| **all** | {rows[0]['sets'].split('-')[0]}-{rows[-1]['sets'].split('-')[-1]} | {pooled['labels']} | **{pooled['precision']}** "
                  f"({pooled['correct']}/{pooled['predicted']}) | **{pooled['recall']}** "
                  f"({pooled['correct']}/{pooled['labelled']}) | {pooled['abstained']} | |")
-    (HERE / "blind.md").write_text("\n".join(lines) + "\n")
+    write_atomic(HERE / "blind.md", "\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
