@@ -60,6 +60,7 @@ class Matcher:
         self.closures = True  # round 18: a closure keeping another's qualified name is that one's heir
         self.standing = True  # round 19: only rivals of as much structural standing block a match
         self.imports = True  # round 20: an orphan's old module importing its name says where it went
+        self.importers = True  # round 21: ... or the modules that imported it from there, if they agree
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:

@@ -60,12 +60,16 @@ class Users:
         """old file -> the words it uses; built once, only when a contested case needs it."""
         return {path: _words("\n".join(self.m.old.lines(path))) for path in self.m.old.by_file}
 
+    def files_mentioning(self, name: str) -> list[str]:
+        """Old files whose text uses the word `name`."""
+        return [path for path, words in self._words.items() if name in words]
+
     def of(self, old: Symbol) -> list[Symbol]:
         """Innermost old symbols whose code mentions `old`'s name, `old` and its members excluded."""
         name = old.name.split("[")[0]
         found: dict[str, Symbol] = {}
         word = re.compile(rf"\b{re.escape(name)}\b")
-        for path in [path for path, words in self._words.items() if name in words]:
+        for path in self.files_mentioning(name):
             symbols = self.m.old.by_file.get(path, [])
             for number, line in enumerate(self.m.old.lines(path), start=1):
                 if name not in line or not word.search(line):
