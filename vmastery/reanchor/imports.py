@@ -85,7 +85,7 @@ def imported_from(m: Matcher, old: Symbol, top: str) -> tuple[tuple[str, str], s
     if len(files) > MAX_MENTIONS:
         return None
     said = {f: defining(m.new, f, top) for f in files if defining(m.old, f, top) == (old.path, top)}
-    places = {place for place in said.values()}
+    places = set(said.values())
     if len(places) != 1 or None in places:
         return None  # nobody imported it, or its importers now disagree (or some dropped it)
     (place,) = places
@@ -115,7 +115,7 @@ def _imported(index: SymbolIndex, path: str) -> dict[str, tuple[str, str]]:
     return found
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)  # keyed by whole file texts: bounded, since a chain asks about few files
 def from_imports(source: str) -> tuple[tuple[int, str, str, str], ...]:
     """(level, module, name, local name) of each `from ... import` statement in a file's text.
 
@@ -136,8 +136,7 @@ def _module_file(index: SymbolIndex, path: str, module: str, level: int) -> str 
     """The tree's file for an import's module (`vllm.a.b` or `.b` seen from `path`), if it has one."""
     if level:
         package = path.split("/")[:-1]
-        package = package[:len(package) - (level - 1)] if level > 1 else package
-        parts = package + (module.split(".") if module else [])
+        parts = package[:len(package) - level + 1] + (module.split(".") if module else [])
     else:
         parts = module.split(".")
     for candidate in ("/".join(parts) + ".py", "/".join(parts) + "/__init__.py"):
