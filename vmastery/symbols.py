@@ -36,6 +36,7 @@ from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from .files import write_atomic
 
+CHUNK = 64  # files a worker parses per task: small enough to balance the cores and move the bar
 SCHEMA = 3  # bump when the records or the naming rules change: invalidates every cache
 
 PY_QUERY = """
@@ -240,57 +241,78 @@ class SymbolIndex:
     def build(cls, root: Path, cache_path: Path | None = None, progress: bool = True,
               workers: int | None = None) -> "SymbolIndex":
         """Index `root`, reusing cached per-file results whose size and mtime still match."""
-        files = source_files(root)
-        stamps = {f: _stamp(root / f) for f in files}
-        cached: dict = {}
-        if cache_path is not None and cache_path.exists():
-            try:
-                blob = json.loads(cache_path.read_bytes())
-                if blob.get("schema") == SCHEMA and blob.get("root") == str(root.resolve()):
-                    cached = blob["files"]
-            except (ValueError, KeyError):
-                cached = {}  # a damaged cache is only a slower start
-        by_file: dict[str, list[Symbol]] = {}
-        stale = []
-        for f in files:
-            entry = cached.get(f)
-            if entry is not None and entry["stamp"] == stamps[f]:
-                by_file[f] = [Symbol(f, *row) for row in entry["symbols"]]
-            else:
-                stale.append(f)
-        if stale:
-            # Releases share most files byte for byte: a file already parsed in another tree (same
-            # path, same content) is not parsed again, which makes indexing ten releases cheap.
-            digests = {f: hashlib.sha1((root / f).read_bytes()).digest() for f in stale}
-            todo = [f for f in stale if (f, digests[f]) not in _PARSED]
-            for f, symbols in zip(todo, _parse_many(root, todo, progress, workers)):
-                _PARSED[(f, digests[f])] = symbols
+        return cls.build_many([(root, cache_path)], progress, workers)[0]
+
+    @classmethod
+    def build_many(cls, trees: list[tuple[Path, Path | None]], progress: bool = True,
+                   workers: int | None = None) -> list["SymbolIndex"]:
+        """Index several trees (root, cache path) at once.
+
+        Releases share most files byte for byte, so a file already parsed in another tree (same
+        path, same content) is not parsed again; and the files no cache holds, from every tree, are
+        parsed in one pool of workers, so ten releases cost one start-up and keep both cores busy.
+        """
+        loaded = [_load(root, cache_path) for root, cache_path in trees]
+        digests = {(root, f): hashlib.sha1((root / f).read_bytes()).digest()
+                   for (root, _), (_, _, _, stale) in zip(trees, loaded) for f in stale}
+        todo = list({(f, digest): (root, f) for (root, f), digest in digests.items()
+                     if (f, digest) not in _PARSED}.values())
+        for (root, f), symbols in zip(todo, _parse_many(todo, progress, workers)):
+            _PARSED[(f, digests[(root, f)])] = symbols
+        indexes = []
+        for (root, cache_path), (files, stamps, by_file, stale) in zip(trees, loaded):
             for f in stale:
-                by_file[f] = _PARSED[(f, digests[f])]
-            if cache_path is not None:
+                by_file[f] = _PARSED[(f, digests[(root, f)])]
+            if stale and cache_path is not None:
                 _write_cache(cache_path, root, by_file, stamps)
-        return cls(root, {f: by_file[f] for f in files})
+            indexes.append(cls(root, {f: by_file[f] for f in files}))
+        return indexes
 
 
-def _parse_many(root: Path, files: list[str], progress: bool, workers: int | None) -> list[list[Symbol]]:
+def _load(root: Path, cache_path: Path | None) -> tuple[list[str], dict, dict[str, list[Symbol]], list[str]]:
+    """A tree's files, their stamps, the symbols its cache still vouches for, and the stale files."""
+    files = source_files(root)
+    stamps = {f: _stamp(root / f) for f in files}
+    cached: dict = {}
+    if cache_path is not None and cache_path.exists():
+        try:
+            blob = json.loads(cache_path.read_bytes())
+            if blob.get("schema") == SCHEMA and blob.get("root") == str(root.resolve()):
+                cached = blob["files"]
+        except (ValueError, KeyError):
+            cached = {}  # a damaged cache is only a slower start
+    by_file: dict[str, list[Symbol]] = {}
+    stale = []
+    for f in files:
+        entry = cached.get(f)
+        if entry is not None and entry["stamp"] == stamps[f]:
+            by_file[f] = [Symbol(f, *row) for row in entry["symbols"]]
+        else:
+            stale.append(f)
+    return files, stamps, by_file, stale
+
+
+def _parse_many(files: list[tuple[Path, str]], progress: bool, workers: int | None) -> list[list[Symbol]]:
+    """Symbols of each (root, relative path), in order: in this process for a few files, else in a pool."""
     workers = workers or min(len(files) // 200 + 1, os.cpu_count() or 1)
-    if workers <= 1:
-        with Progress(transient=True, disable=not progress) as bar:
-            task = bar.add_task("index symbols", total=len(files))
-            results = []
-            for f in files:
+    results: list[list[Symbol]] = []
+    with Progress(transient=True, disable=not progress) as bar:
+        task = bar.add_task("index symbols", total=len(files))
+        if workers <= 1:
+            for root, f in files:
                 results.append(parse_file(root, f))
                 bar.advance(task)
             return results
-    chunks = [files[i::workers] for i in range(workers)]
-    with ProcessPoolExecutor(workers) as pool:
-        parts = list(pool.map(_parse_chunk, [root] * workers, chunks))
-    merged = {f: syms for part in parts for f, syms in part}
-    return [merged[f] for f in files]
+        chunks = [files[i:i + CHUNK] for i in range(0, len(files), CHUNK)]
+        with ProcessPoolExecutor(workers) as pool:
+            for part in pool.map(_parse_chunk, chunks):  # in order, each chunk as it is done
+                results.extend(part)
+                bar.advance(task, len(part))
+    return results
 
 
-def _parse_chunk(root: Path, files: list[str]) -> list[tuple[str, list[Symbol]]]:
-    return [(f, parse_file(root, f)) for f in files]
+def _parse_chunk(files: list[tuple[Path, str]]) -> list[list[Symbol]]:
+    return [parse_file(root, f) for root, f in files]
 
 
 def _stamp(path: Path) -> list[int]:

@@ -29,7 +29,7 @@ import yaml
 from vmastery.files import write_atomic
 from vmastery.reanchor.chain import Chain
 from vmastery.reanchor.fetch import tree_for_version
-from vmastery.reanchor.plan import Tree, index, matcher_for, source_tree, trees_between
+from vmastery.reanchor.plan import Tree, indexes, matcher_for, source_tree, trees_between
 
 RULES = ("boilerplate", "shells", "modules", "namesakes", "born_after", "twins", "in_class", "identical", "carried",
          "clear_heirs", "over_rename", "far_rename", "closures",
@@ -99,8 +99,9 @@ def main() -> None:
     out = (args.out or ("results" if args.labels == ["labels.yaml"] else "results-" + Path(args.labels[0]).stem)) + \
         ("-direct" if args.via == "none" else "") + "".join(f"-without-{rule}" for rule in args.off)
     old_tree, new_tree = source_tree(ROOT), Tree(args.to, tree_for_version(ROOT, args.to), args.to)
-    old, new = index(ROOT, old_tree, False), index(ROOT, new_tree, False)
-    steps = [(t, index(ROOT, t, False)) for t in trees_between(ROOT, old_tree, new_tree, args.via)]
+    between = trees_between(ROOT, old_tree, new_tree, args.via)
+    old, new, *indexed = indexes(ROOT, [old_tree, new_tree, *between], False)
+    steps = list(zip(between, indexed))
     for label in labels:  # a label that names nothing real is a broken label, not a miss
         assert old.get(label["anchor"]), f"not in 0.22.1: {label['anchor']}"
         assert label["fate"] in {"same", "moved", "renamed", "orphaned"}, label

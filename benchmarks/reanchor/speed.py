@@ -27,13 +27,14 @@ ONE_RUN = """
 import sys, time
 from pathlib import Path
 from vmastery.reanchor.fetch import tree_for_version
-from vmastery.reanchor.plan import Tree, index, make_plan, source_tree, trees_between
+from vmastery.reanchor.plan import Tree, indexes, make_plan, source_tree, trees_between
 root, version, via = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 old = source_tree(root)
 new = Tree(version, tree_for_version(root, version), version)
-steps = [(tree, index(root, tree, False)) for tree in trees_between(root, old, new, via)]
-old_index, new_index = index(root, old, False), index(root, new, False)
+between = trees_between(root, old, new, via)
+old_index, new_index, *indexed = indexes(root, [old, new, *between], False)
+steps = list(zip(between, indexed))
 t1 = time.perf_counter()
 plan = make_plan(root, old, new, old_index, new_index, coverage_prefix="vllm/v1/", via=steps)
 t2 = time.perf_counter()

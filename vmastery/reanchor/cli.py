@@ -29,7 +29,7 @@ from ..pin import read_pin
 from .apply import apply, recover
 from .fetch import newest_release, tree_for_version
 from .match import CHANGE_THRESHOLD
-from .plan import Tree, index, make_plan, source_tree, trees_between
+from .plan import Tree, indexes, make_plan, source_tree, trees_between
 from .report import invariant, to_json, to_markdown
 
 EXIT_AT_ONCE = True  # every file is written and closed when `run` returns; see `vmastery.cli.entry`
@@ -76,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
     old = Tree(str(args.from_tree.resolve()), args.from_tree.resolve()) if args.from_tree else source_tree(root)
     steps = trees_between(root, old, new, args.via)
     started = time.perf_counter()
-    via = [(tree, index(root, tree, True)) for tree in steps]
-    plan = make_plan(root, old, new, index(root, old, True), index(root, new, True), args.coverage, args.threshold, via)
+    old_index, new_index, *between = indexes(root, [old, new, *steps], True)
+    plan = make_plan(root, old, new, old_index, new_index, args.coverage, args.threshold, list(zip(steps, between)))
     seconds = time.perf_counter() - started
     base = args.report or root / ".cache" / "reanchor" / f"report-{Path(old.label).name}-{Path(new.label).name}"
     for suffix, text in ((".md", to_markdown(plan, seconds)), (".json", to_json(plan, not args.no_code, seconds))):

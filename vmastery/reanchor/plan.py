@@ -130,14 +130,22 @@ def trees_between(root: Path, old: Tree, new: Tree, via: str) -> list[Tree]:
 
 
 def index(root: Path, tree: Tree, progress: bool) -> SymbolIndex:
-    if not (tree.root / "vllm").is_dir():
-        raise VmasteryError(f"{tree.root}: not a vLLM tree (no vllm/ folder)\n"
-                            "    fix: pass the root of a vLLM checkout or sdist")
+    return indexes(root, [tree], progress)[0]
+
+
+def indexes(root: Path, trees: list[Tree], progress: bool) -> list[SymbolIndex]:
+    """The symbol index of each tree, built together (one pool parses what no cache holds)."""
+    for tree in trees:
+        if not (tree.root / "vllm").is_dir():
+            raise VmasteryError(f"{tree.root}: not a vLLM tree (no vllm/ folder)\n"
+                                "    fix: pass the root of a vLLM checkout or sdist")
+    return SymbolIndex.build_many([(tree.root, _cache(root, tree)) for tree in trees], progress)
+
+
+def _cache(root: Path, tree: Tree) -> Path:
     if tree.root.resolve() == (root / "upstream").resolve():
-        cache = root / ".cache" / "symbols.json"  # share the index `vmastery index` already built
-    else:
-        cache = root / ".cache" / "reanchor" / f"index-{tree.root.resolve().name}.json"
-    return SymbolIndex.build(tree.root, cache, progress=progress)
+        return root / ".cache" / "symbols.json"  # share the index `vmastery index` already built
+    return root / ".cache" / "reanchor" / f"index-{tree.root.resolve().name}.json"
 
 
 def pending_reviews(root: Path) -> dict[str, dict]:
