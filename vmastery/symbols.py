@@ -252,44 +252,54 @@ class SymbolIndex:
         path, same content) is not parsed again; and the files no cache holds, from every tree, are
         parsed in one pool of workers, so ten releases cost one start-up and keep both cores busy.
         """
-        loaded = [_load(root, cache_path) for root, cache_path in trees]
-        digests = {(root, f): hashlib.sha1((root / f).read_bytes()).digest()
-                   for (root, _), (_, _, _, stale) in zip(trees, loaded) for f in stale}
+        loaded = [_Cached.load(root, cache_path) for root, cache_path in trees]
+        digests = {(c.root, f): hashlib.sha1((c.root / f).read_bytes()).digest() for c in loaded for f in c.stale}
         todo = list({(f, digest): (root, f) for (root, f), digest in digests.items()
                      if (f, digest) not in _PARSED}.values())
         for (root, f), symbols in zip(todo, _parse_many(todo, progress, workers)):
             _PARSED[(f, digests[(root, f)])] = symbols
         indexes = []
-        for (root, cache_path), (files, stamps, by_file, stale) in zip(trees, loaded):
-            for f in stale:
-                by_file[f] = _PARSED[(f, digests[(root, f)])]
-            if stale and cache_path is not None:
-                _write_cache(cache_path, root, by_file, stamps)
-            indexes.append(cls(root, {f: by_file[f] for f in files}))
+        for c, (_, cache_path) in zip(loaded, trees):
+            for f in c.stale:
+                c.by_file[f] = _PARSED[(f, digests[(c.root, f)])]
+            if c.stale and cache_path is not None:
+                _write_cache(cache_path, c.root, c.by_file, c.stamps)
+            indexes.append(cls(c.root, {f: c.by_file[f] for f in c.files}))
         return indexes
 
 
-def _load(root: Path, cache_path: Path | None) -> tuple[list[str], dict, dict[str, list[Symbol]], list[str]]:
-    """A tree's files, their stamps, the symbols its cache still vouches for, and the stale files."""
-    files = source_files(root)
-    stamps = {f: _stamp(root / f) for f in files}
-    cached: dict = {}
-    if cache_path is not None and cache_path.exists():
-        try:
-            blob = json.loads(cache_path.read_bytes())
-            if blob.get("schema") == SCHEMA and blob.get("root") == str(root.resolve()):
-                cached = blob["files"]
-        except (ValueError, KeyError):
-            cached = {}  # a damaged cache is only a slower start
-    by_file: dict[str, list[Symbol]] = {}
-    stale = []
-    for f in files:
-        entry = cached.get(f)
-        if entry is not None and entry["stamp"] == stamps[f]:
-            by_file[f] = [Symbol(f, *row) for row in entry["symbols"]]
-        else:
-            stale.append(f)
-    return files, stamps, by_file, stale
+@dataclass(slots=True)
+class _Cached:
+    """One tree as its cache finds it: every file, their stamps, the symbols the cache still vouches
+    for, and the stale files left to parse."""
+
+    root: Path
+    files: list[str]
+    stamps: dict[str, list[int]]
+    by_file: dict[str, list[Symbol]]
+    stale: list[str]
+
+    @classmethod
+    def load(cls, root: Path, cache_path: Path | None) -> "_Cached":
+        files = source_files(root)
+        stamps = {f: _stamp(root / f) for f in files}
+        cached: dict = {}
+        if cache_path is not None and cache_path.exists():
+            try:
+                blob = json.loads(cache_path.read_bytes())
+                if blob.get("schema") == SCHEMA and blob.get("root") == str(root.resolve()):
+                    cached = blob["files"]
+            except (ValueError, KeyError):
+                cached = {}  # a damaged cache is only a slower start
+        by_file: dict[str, list[Symbol]] = {}
+        stale = []
+        for f in files:
+            entry = cached.get(f)
+            if entry is not None and entry["stamp"] == stamps[f]:
+                by_file[f] = [Symbol(f, *row) for row in entry["symbols"]]
+            else:
+                stale.append(f)
+        return cls(root, files, stamps, by_file, stale)
 
 
 def _parse_many(files: list[tuple[Path, str]], progress: bool, workers: int | None) -> list[list[Symbol]]:
