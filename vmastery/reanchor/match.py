@@ -19,7 +19,7 @@ move records which of them fired, so a reviewer can judge it.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from functools import cached_property, lru_cache
 
@@ -89,11 +89,8 @@ class Matcher:
         return group(self.fresh, lambda s: s.fingerprint)
 
     @cached_property
-    def _old_fingerprints(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
-        for s in self.old.by_anchor.values():
-            counts[s.fingerprint] += 1
-        return counts
+    def _old_fingerprints(self) -> Counter[str]:
+        return Counter(s.fingerprint for s in self.old.by_anchor.values())
 
     def fingerprint_count(self, fingerprint: str) -> tuple[int, int]:
         """How many symbols hold this code: in the old tree, and among the new tree's fresh ones."""
@@ -108,18 +105,12 @@ class Matcher:
         return self._by_name.get(name, [])
 
     @cached_property
-    def _name_count(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
-        for s in self.new.by_anchor.values():
-            counts[base_name(s)] += 1
-        return counts
+    def _name_count(self) -> Counter[str]:
+        return Counter(base_name(s) for s in self.new.by_anchor.values())
 
     @cached_property
-    def _old_name_count(self) -> dict[str, int]:
-        counts: dict[str, int] = defaultdict(int)
-        for s in self.old.by_anchor.values():
-            counts[base_name(s)] += 1
-        return counts
+    def _old_name_count(self) -> Counter[str]:
+        return Counter(base_name(s) for s in self.old.by_anchor.values())
 
     def _home(self, old: Symbol) -> set[str]:
         """Files where `old` would be expected: its own, and wherever its class went."""
@@ -402,6 +393,8 @@ class Matcher:
             # A candidate keeping the one name of another lost symbol is that symbol's heir: no rival (round 12).
             taken = {i for i, item in enumerate(scored) if heir_of_another(self, old, item[2])} if self.namesakes else set()
             for rank, (score, sim, anchor, reasons) in enumerate(scored):
+                if self.closures and closure_of_another(self, old, anchor):
+                    continue  # round 18: not this symbol's to take
                 # The other candidates that count as rivals: since round 19 only those with as much
                 # structural standing (`level`), which before counted only in a near tie, so a
                 # namesake in an unrelated class could still block a clear rename in its own class.
@@ -419,8 +412,6 @@ class Matcher:
                         tied = []
                     rest = [scored[i][1] for i in rivals if levels[i] >= levels[rank] and scored[i][1] < sim - 0.02]
                     other = max([scored[i][1] for i in tied] + rest, default=-1.0)
-                if self.closures and closure_of_another(self, old, anchor):
-                    continue  # round 18: not this symbol's to take
                 if acceptable(self, old, anchor, sim, reasons, other):
                     offers.append((score, sim, old, anchor, reasons))
         offers.sort(key=lambda item: -item[0])
