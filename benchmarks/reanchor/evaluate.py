@@ -15,7 +15,7 @@ two ends only. Results of a `--via none` run are written with a `-direct` suffix
 `shells`, round 10; `modules`, round 11; `namesakes` and `born_after`, round 12; `twins`, round 13;
 `in_class`, round 14; `identical` and `carried`, round 15;
 `clear_heirs` and `over_rename`, round 16; `far_rename`, round 17; `closures`, round 18;
-`standing`, round 19; `imports`, round 20; `importers`, round 21); results get a `-without-RULE` suffix.
+`standing`, round 19; `imports`, round 20; `importers`, round 21; `interfaces`, round 22); results get a `-without-RULE` suffix.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ from vmastery.reanchor.plan import Tree, indexes, matcher_for, source_tree, tree
 
 RULES = ("boilerplate", "shells", "modules", "namesakes", "born_after", "twins", "in_class", "identical", "carried",
          "clear_heirs", "over_rename", "far_rename", "closures",
-         "standing", "imports", "importers")  # switches, each True by default
+         "standing", "imports", "importers", "interfaces")  # switches, each True by default
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 

@@ -31,6 +31,7 @@ from .twins import twins_follow
 from .accept import TINY_TOKENS, acceptable, level, tightest_kept
 from .heirs import closure_of_another, heir_of_another
 from .imports import imports_follow
+from .interfaces import interfaces_follow
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
 from .similarity import MIN_LINE, base_name, moved_modules, package_files, parent_anchor, similarity, tokens
 from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
@@ -61,6 +62,7 @@ class Matcher:
         self.standing = True  # round 19: only rivals of as much structural standing block a match
         self.imports = True  # round 20: an orphan's old module importing its name says where it went
         self.importers = True  # round 21: ... or the modules that imported it from there, if they agree
+        self.interfaces = True  # round 22: a method renamed with every override of it (interfaces.py)
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -210,6 +212,8 @@ class Matcher:
         self._reassign_members(lost, set(users_follow(self, lost)), only_orphans=False)
         uses_follow(self, lost)
         hoisted(self, lost)
+        if self.interfaces:
+            interfaces_follow(self, lost)  # round 22
         overrides_follow(self, lost)
         names_disagree(self, lost)
         classes_follow_members(self, lost)
