@@ -40,8 +40,10 @@ def interfaces_follow(m: Matcher, lost: list[Symbol]) -> None:
         defining = [a for a in ancestors(m, cls, old=True) if f"{a.anchor}.{old.name}" in m.old.by_anchor]
         base = defining[-1] if defining else cls  # the farthest class declaring the method: the interface
         new_name = renamed_interface(m, base, old.name)
+        if new_name is None:
+            continue
         anchor = f"{parent}.{new_name}"
-        if new_name is None or anchor not in m.new.by_anchor or anchor in m.old.by_anchor or anchor in m.claimed:
+        if anchor not in m.new.by_anchor or anchor in m.old.by_anchor or anchor in m.claimed:
             continue
         if base is not cls and _base_went_elsewhere(m, f"{base.anchor}.{old.name}", f"{base.anchor}.{new_name}"):
             continue
