@@ -12,8 +12,8 @@ The matcher's decisions are read twice: as each set was scored blind (the result
 ledger names for it, and its `-direct` twin comparing the ends only), and as the code in the
 repository decides them now (`results-tuned-sets.json`; run evaluate.py over every set first).
 A second reading whose `why` starts with CONTAMINATED (its reader caught sight of the first label)
-is left out. With `--third FILE` (`third/heldout27-46.yaml`: a third reader's deciding reading of
-every anchor the two disagreed on, shown both fates unattributed) the two readings become one
+is left out. With `--third FILE ...` (`third/heldout27-46.yaml`, ...: a third reader's deciding
+reading of every anchor the two disagreed on, shown both fates unattributed) the two readings become one
 adjudicated oracle covering every anchor read twice, unsure ones included: each reader alone and
 the matcher are scored against it. Writes OUT.md and OUT.json beside this file.
 """
@@ -78,14 +78,14 @@ def load(path: Path) -> dict[str, dict]:
     return {label["anchor"]: label for label in yaml.safe_load(path.read_text())["labels"]}
 
 
-def adjudicated(third: str, both: list[str], agree: list[str], sure: list[str],
+def adjudicated(third: list[str], both: list[str], agree: list[str], sure: list[str],
                 truth: dict[str, tuple]) -> tuple[dict[str, tuple], list[str]]:
     """One oracle for every anchor read twice: the shared reading where the two agree, the third
     reading where they do not; and the anchors of it no reader who settled them called unsure."""
-    deciding = load(HERE / third)
+    deciding = {a: label for name in third for a, label in load(HERE / name).items()}
     missing = sorted(set(both) - set(agree) - set(deciding))
     if missing:
-        raise SystemExit(f"{third}: no deciding reading of {len(missing)} disputed anchor(s), e.g. {missing[0]}\n"
+        raise SystemExit(f"{' '.join(third)}: no deciding reading of {len(missing)} disputed anchor(s), e.g. {missing[0]}\n"
                          "    fix: have a third reader label them, or leave --third out")
     gold = {a: truth[a] if a in agree else outcome(deciding[a]["fate"], deciding[a].get("target")) for a in both}
     settled = [a for a in both if a not in agree and not str(deciding[a].get("why", "")).startswith("unsure")]
@@ -96,7 +96,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sets", nargs="+", default=["10", "11", "12", "13"])
     parser.add_argument("--out", default="agreement", help="OUT.md and OUT.json (default agreement)")
-    parser.add_argument("--third", help="a deciding reading of the disagreements, relative to this folder")
+    parser.add_argument("--third", nargs="+", help="deciding readings of the disagreements, relative to this folder")
     args = parser.parse_args()
     first, second = {}, {}
     for n in args.sets:
@@ -143,7 +143,7 @@ def main() -> None:
     write_atomic(HERE / f"{args.out}.json", json.dumps(result, indent=1) + "\n")
     summary = {k: v for k, v in result.items() if k != "disagreements"}
     command = f"python benchmarks/reanchor/agreement.py --sets {' '.join(args.sets)}" + \
-        (f" --out {args.out}" if args.out != "agreement" else "") + (f" --third {args.third}" if args.third else "")
+        (f" --out {args.out}" if args.out != "agreement" else "") + (f" --third {' '.join(args.third)}" if args.third else "")
     lines = ["# Two readers, and the matcher where they agree", "", f"Command: `{command}`", "",
              "```json", json.dumps(summary, indent=1), "```", "", "## Where the readers disagree", "",
              "| anchor | first reader | second reader |", "|---|---|---|"]
