@@ -88,8 +88,8 @@ def adjudicated(third: list[str], both: list[str], agree: list[str], sure: list[
         raise SystemExit(f"{' '.join(third)}: no deciding reading of {len(missing)} disputed anchor(s), e.g. {missing[0]}\n"
                          "    fix: have a third reader label them, or leave --third out")
     gold = {a: truth[a] if a in agree else outcome(deciding[a]["fate"], deciding[a].get("target")) for a in both}
-    settled = [a for a in both if a not in agree and not str(deciding[a].get("why", "")).startswith("unsure")]
-    return gold, [a for a in both if a in set(sure) | set(settled)]
+    trusted = set(sure) | {a for a in both if a not in agree and not str(deciding[a].get("why", "")).startswith("unsure")}
+    return gold, [a for a in both if a in trusted]
 
 
 def main() -> None:

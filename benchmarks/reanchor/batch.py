@@ -57,10 +57,12 @@ def main() -> None:
     old, new = source_tree(ROOT), Tree("0.33.0", tree_for_version(ROOT, "0.33.0"), "0.33.0")
     via = trees_between(ROOT, old, new, "releases")
     idx = indexes(ROOT, [old, *via, new], True)
-    make = lambda: matcher_for(old, new, idx[0], idx[-1], list(zip(via, idx[1:-1])))  # noqa: E731
+
+    def make() -> Chain:
+        return matcher_for(old, new, idx[0], idx[-1], list(zip(via, idx[1:-1])))
 
     start = time.perf_counter()
-    full: Chain = make()
+    full = make()
     for m in track([full.direct, *full.steps], description="every lost symbol, every pair"):
         every_lost(m)
     seconds_full = time.perf_counter() - start
@@ -85,13 +87,13 @@ def main() -> None:
     }
     write_atomic(HERE / "batch.json", json.dumps(result, indent=1) + "\n")
     lines = ["# How much a decision depends on its batch", "", "Command: `python benchmarks/reanchor/batch.py`", "",
-             f"{len(anchors)} labelled anchors; deciding every lost symbol of every pair of trees took "
-             f"{seconds_full:.0f} s.", "",
+             f"{len(anchors)} labelled anchors; deciding every lost symbol of every pair of trees took"
+             + f" {seconds_full:.0f} s.", "",
              "| way | differs from the full batch | precision | recall |", "|---|---|---|---|"]
     for key, against in (("labels_in_one_batch", "full_batch"), ("per_set_direct", "full_batch_direct")):
         r, ref = result[key], result[against]
-        lines.append(f"| `{key}` | {len(r['differ'])} | {r['precision']} (full batch {ref['precision']}) "
-                     f"| {r['recall']} (full batch {ref['recall']}) |")
+        lines.append(f"| `{key}` | {len(r['differ'])} | {r['precision']} (full batch {ref['precision']}) | "
+                     + f"{r['recall']} (full batch {ref['recall']}) |")
     for key in ("labels_in_one_batch", "per_set_direct"):
         lines += ["", f"## `{key}`: where it differs", "", "| anchor | full batch | here |", "|---|---|---|"]
         lines += [f"| `{d['anchor']}` | {d['reference'][0]} `{d['reference'][1] or ''}` | {d['here'][0]} `{d['here'][1] or ''}` |"
