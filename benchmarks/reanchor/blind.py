@@ -4,7 +4,7 @@
 
 Each row reads a results file that evaluate.py wrote when the set was scored (those files are kept as
 scored; a later study writes the pooled `results-tuned-sets*` instead). Only the rounds that step
-through the releases between are listed: rounds 9 to 22, forty-one sets labelled by readers who never
+through the releases between are listed: rounds 9 to 22, forty-three sets labelled by readers who never
 ran the matcher, each committed before it was scored.
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ LEDGER: list[tuple[int | str, str, str]] = [  # (round, results file without suf
     ("21, third draw", "results-round21-confirm2", "heldout45-46"),
     (22, "results-round22-blind", "heldout47-48"),
     ("22, again", "results-round22-confirm", "heldout49-50"),  # the same code, no new rules: a second draw
+    ("22, third draw", "results-round22-confirm2", "heldout51-52"),
 ]
 
 
