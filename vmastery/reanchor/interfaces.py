@@ -14,6 +14,7 @@ The new name must also be the only such name keeping a word of the old one that 
 """
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
@@ -29,6 +30,8 @@ MAX_DEFINITIONS = 50  # a name defined in more places (`forward`) is looked at n
 
 def interfaces_follow(m: Matcher, lost: list[Symbol]) -> None:
     """Rename each orphaned method of a living class along its interface, when the interface was renamed."""
+    # The trees do not change within a batch, and every override of one interface asks the same question.
+    renamed = cache(lambda base, name: renamed_interface(m, base, name))
     for old in lost:
         d = m.decisions.get(old.anchor)
         if d is None or d.state not in {"orphaned", "review"} or old.kind != "method":
@@ -39,7 +42,7 @@ def interfaces_follow(m: Matcher, lost: list[Symbol]) -> None:
             continue
         defining = [a for a in ancestors(m, cls, old=True) if f"{a.anchor}.{old.name}" in m.old.by_anchor]
         base = defining[-1] if defining else cls  # the farthest class declaring the method: the interface
-        new_name = renamed_interface(m, base, old.name)
+        new_name = renamed(base, old.name)
         if new_name is None:
             continue
         anchor = f"{parent}.{new_name}"
