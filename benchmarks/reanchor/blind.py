@@ -37,6 +37,8 @@ LEDGER: list[tuple[int | str, str, str]] = [  # (round, results file without suf
     (22, "results-round22-blind", "heldout47-48"),
     ("22, again", "results-round22-confirm", "heldout49-50"),  # the same code, no new rules: a second draw
     ("22, third draw", "results-round22-confirm2", "heldout51-52"),
+    ("22, fourth draw", "results-round22-confirm3", "heldout53-54"),
+    ("22, fifth draw", "results-round22-confirm4", "heldout55-56"),
 ]
 
 
