@@ -33,7 +33,8 @@ from .heirs import closure_of_another, heir_of_another
 from .imports import imports_follow
 from .interfaces import interfaces_follow
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
-from .similarity import MIN_LINE, base_name, moved_modules, package_files, parent_anchor, similarity, tokens
+from .similarity import (MIN_LINE, base_name, moved_modules, package_files, parent_anchor, platform_siblings,
+                         similarity, tokens)
 from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
 
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
@@ -63,6 +64,7 @@ class Matcher:
         self.imports = True  # round 20: an orphan's old module importing its name says where it went
         self.importers = True  # round 21: ... or the modules that imported it from there, if they agree
         self.interfaces = True  # round 22: a method renamed with every override of it (interfaces.py)
+        self.platforms = True  # round 23: another platform's twin (`forward_xpu` -> `forward_hip`) is no heir
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -363,6 +365,8 @@ class Matcher:
     def _score(self, old: Symbol, anchor: str, reasons: list[str]) -> tuple[float, float, list[str]]:
         new = self.new.by_anchor[anchor]
         if _family(old.kind) != _family(new.kind):
+            return 0.0, 0.0, reasons
+        if self.platforms and platform_siblings(base_name(old), base_name(new)):
             return 0.0, 0.0, reasons
         key = (old.anchor, anchor)
         if key not in self._sims:

@@ -86,6 +86,23 @@ def words_added(old: str, new_qualname: str) -> int | None:
     return len(new - words) if len(words) >= 2 and words <= new else None
 
 
+# The hardware a dispatch method is written for: `CustomOp.forward_cuda` / `forward_hip` / `forward_xpu`.
+PLATFORMS = frozenset({"cuda", "hip", "rocm", "xpu", "cpu", "tpu", "hpu", "npu"})
+
+
+def platform_siblings(a: str, b: str) -> bool:
+    """Whether two names differ only in the platform they name (`forward_xpu`, `forward_hip`).
+
+    Such methods are implementations of one operation for different hardware: when one goes while
+    the other appears, the class dropped one platform's path and gained another's. However alike
+    their bodies, neither is the other renamed (round 23). A name without a platform word on one
+    side (`forward` -> `forward_native`) is not a sibling: that is a real rename.
+    """
+    wa, wb = name_words(a), name_words(b)
+    pa, pb = wa & PLATFORMS, wb & PLATFORMS
+    return bool(pa) and bool(pb) and pa != pb and wa - pa == wb - pb
+
+
 def parent_anchor(anchor: str) -> str | None:
     path, _, qual = anchor.partition("::")
     cut = max(qual.rfind("."), qual.rfind("::"))
