@@ -39,6 +39,7 @@ LEDGER: list[tuple[int | str, str, str]] = [  # (round, results file without suf
     ("22, third draw", "results-round22-confirm2", "heldout51-52"),
     ("22, fourth draw", "results-round22-confirm3", "heldout53-54"),
     ("22, fifth draw", "results-round22-confirm4", "heldout55-56"),
+    (23, "results-round23-blind", "heldout57-58"),
 ]
 
 
