@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
+from .decision import Decision
 from .similarity import base_name, parent_anchor
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 MARGIN = 0.05  # a rival this close to the chosen target's similarity is "nearly as close"
 RIVALS = 2  # this many such rivals in unrelated places make a body boilerplate
+SHARED_MARGIN = 0.02  # a living namesake this close to a cross-file rename's target makes it a copy (round 24)
 
 
 def _by_name(m: Matcher) -> dict[str, list[Symbol]]:
@@ -84,3 +86,30 @@ def boilerplate_to_review(m: Matcher, lost: list[Symbol]) -> None:
             d = m.decisions[s.anchor]
             m.claimed.discard(d.new)
             m.review(s, [(d.new, d.similarity), *found.get(s.anchor, [])[:4]], [note, *d.evidence])
+
+
+def shared_code_orphans(m: Matcher, lost: list[Symbol]) -> None:
+    """Orphan a symbol renamed into another file while a namesake that lives on holds its code as well.
+
+    Bamba's `BambaAttentionDecoderLayer.self_attention` went with its model; a new model's
+    `Cosmos3EdgeAttention.forward_with_positions` matches it at 0.98, but so does Falcon-H1's
+    `self_attention`, which kept its anchor. The body was shared code: one copy of it lives on under
+    the old name, so the look-alike under a new name in a new file is another copy, not the symbol
+    (round 24). Code merged into a symbol that already existed is orphaned by the same policy.
+    """
+    for old in lost:
+        target = _relocated(m, old)
+        if target is None or target.path == old.path or base_name(target) == base_name(old):
+            continue
+        sim = m.decisions[old.anchor].similarity
+        for s in _by_name(m).get(base_name(old), ()):
+            if s.path in (old.path, target.path) or s.kind != old.kind or m.old.get(s.anchor) is None:
+                continue
+            if (r := m.sim(old, s)) >= sim - SHARED_MARGIN:
+                m.claimed.discard(target.anchor)
+                m.decisions[old.anchor] = Decision(
+                    old.anchor, "orphaned", None, similarity=0.0, confidence=0.0,
+                    candidates=[(target.anchor, sim), (s.anchor, round(r, 3))],
+                    evidence=[f"shared code: {s.anchor}, which lives on under the same name, holds it as "
+                              f"closely ({r:.2f}, against {sim:.2f} for {target.anchor})"])
+                break

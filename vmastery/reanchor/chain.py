@@ -76,6 +76,8 @@ class Chain:
         self.old, self.new, self.labels, self.indexes = indexes[0], indexes[-1], labels, indexes
         self.direct = Matcher(self.old, self.new, threshold)
         self.steps = [Matcher(a, b, threshold) for a, b in zip(indexes, indexes[1:])]
+        for step in self.steps:  # a shell in a release between may move on: only the last tree says
+            step.kept_shells = False  # the anchor lives on (round 24)
         self.decisions: dict[str, Decision] = {}
         self.walks: dict[str, Walk] = {}
         self._names: dict[int, set[str]] = {}

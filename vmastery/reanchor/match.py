@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from functools import cached_property, lru_cache
 
 from ..symbols import Symbol, SymbolIndex
-from .boilerplate import boilerplate_to_review
+from .boilerplate import boilerplate_to_review, shared_code_orphans
 from .decision import Decision
 from .shells import follow_shell
 from .twins import twins_follow
@@ -65,6 +65,8 @@ class Matcher:
         self.importers = True  # round 21: ... or the modules that imported it from there, if they agree
         self.interfaces = True  # round 22: a method renamed with every override of it (interfaces.py)
         self.platforms = True  # round 23: another platform's twin (`forward_xpu` -> `forward_hip`) is no heir
+        self.shared = True  # round 24: a cross-file rename whose code a living namesake holds is a copy
+        self.kept_shells = True  # round 24: an anchor that lives on as a shell stays put (`changed`)
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -222,6 +224,8 @@ class Matcher:
         aliases_break_ties(self, lost)
         if self.boilerplate:
             boilerplate_to_review(self, lost)  # round 8
+        if self.shared:
+            shared_code_orphans(self, lost)  # round 24
         for s in lost:  # round 10: a name kept by a thin shell does not keep the note
             self.decisions[s.anchor] = follow_shell(self, self.decisions[s.anchor])
         if self.twins:

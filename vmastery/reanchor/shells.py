@@ -49,6 +49,8 @@ def follow_shell(m: Matcher, d: Decision) -> Decision:
     """`d` redirected to the callee when the symbol it names is a thin shell; else `d` unchanged."""
     if d.state not in {"changed", "moved"} or not m.shells:
         return d
+    if d.state == "changed" and m.kept_shells:
+        return d  # round 24: the anchor lives on; `changed` shows its diff to a person, who decides
     old, kept = m.old.get(d.old), m.new.get(d.new) if d.new else None
     if old is None or kept is None:
         return d
