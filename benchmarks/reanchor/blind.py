@@ -40,6 +40,8 @@ LEDGER: list[tuple[int | str, str, str]] = [  # (round, results file without suf
     ("22, fourth draw", "results-round22-confirm3", "heldout53-54"),
     ("22, fifth draw", "results-round22-confirm4", "heldout55-56"),
     (23, "results-round23-blind", "heldout57-58"),
+    (24, "results-round24-blind", "heldout59-60"),
+    ("24, again", "results-round24-confirm", "heldout61-62"),
 ]
 
 
