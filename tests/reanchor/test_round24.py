@@ -71,3 +71,13 @@ def test_only_the_last_tree_says_whether_a_shell_keeps_the_note(tmp_path, staged
     trees[2] = staged(tmp_path / "c2", {PATH: SHELL + CALLEE})
     d = Chain(trees, ["a", "b", "c"]).decide(f"{PATH}::resolve")
     assert (d.state, d.new) == ("changed", f"{PATH}::resolve"), d
+
+
+def test_a_line_note_of_a_kept_shell_says_where_its_line_went(tmp_path, staged):
+    from vmastery.reanchor.plan import quote_elsewhere
+
+    new = staged(tmp_path / "new", {PATH: SHELL + CALLEE})
+    shell = new.get(f"{PATH}::resolve")
+    assert quote_elsewhere(new, shell, 'os.makedirs(folder, exist_ok=True)') == f"{PATH}::tune_root"
+    assert quote_elsewhere(new, shell, "return tune_root(") is None  # still in the shell itself
+    assert quote_elsewhere(new, shell, "no such line") is None

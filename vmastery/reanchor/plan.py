@@ -19,7 +19,7 @@ from ..annotations import ANNOTATIONS, load, note_path
 from ..errors import VmasteryError
 from ..markdown import scan as md_scan
 from ..pin import read_pin
-from ..symbols import SymbolIndex
+from ..symbols import Symbol, SymbolIndex
 from .chain import Chain
 from .diff import symbol_diff
 from .decision import Decision
@@ -268,10 +268,28 @@ def _line_notes(note, decision: Decision, new: SymbolIndex) -> list[Item]:
             except AnchorError as error:
                 ambiguous = "matches" in str(error)
                 state, evidence = ("changed" if ambiguous else "orphaned"), [str(error)]
+                if not ambiguous and (home := quote_elsewhere(new, symbol, line_note.quote)):
+                    evidence.append(f"the quoted line is now in {home}: re-point the note there if it follows")
         items.append(Item("line-note", note.file, line_note.line, note.anchor, state,
                           decision.new if state not in KEPT else None, decision.similarity,
                           decision.confidence, evidence, quote=line_note.quote))
     return items
+
+
+def quote_elsewhere(new: SymbolIndex, symbol: Symbol, quote: str) -> str | None:
+    """The symbol holding the quoted line elsewhere in `symbol`'s file, if exactly one line has it.
+
+    When a body moves into a helper and the old name stays as a shell, the note stays with the name
+    (`changed`), and its line notes lose their lines; this says where those lines went.
+    """
+    needle = " ".join(quote.split())
+    lines = new.lines(symbol.path)
+    numbers = [n for n in range(1, len(lines) + 1) if needle in " ".join(lines[n - 1].split())
+               and not symbol.start <= n <= symbol.end]
+    if len(numbers) != 1:
+        return None
+    around = [s for s in new.by_file.get(symbol.path, []) if s.start <= numbers[0] <= s.end]
+    return min(around, key=lambda s: s.end - s.start).anchor if around else None  # the innermost
 
 
 def _window_quotes(root: Path, site: Site, decision: Decision, new: SymbolIndex) -> list[Item]:
