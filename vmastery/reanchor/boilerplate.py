@@ -12,6 +12,9 @@ its class's heir inherits from. A class is boilerplate when most of the members 
 have such rivals; a function or a lone member, when it has them itself. Boilerplate relocated to
 another file (not the module's new package) becomes a `review` listing the rivals, and so do the
 members that followed it.
+
+Round 24 adds the other side of the same doubt (`shared_code_orphans`): a body renamed into another
+file is a copy, not the symbol, when a namesake that lives on in both trees holds it as closely.
 """
 from __future__ import annotations
 
