@@ -2,6 +2,8 @@
 
     python benchmarks/reanchor/agreement.py                                  # sets 10-13 -> agreement.md
     python benchmarks/reanchor/agreement.py --sets 33 34 35 36 37 38 39 40 --out agreement-33-40
+    python benchmarks/reanchor/agreement.py --sets 1 2 --dir from-0.27.0 --blind from-0.27.0/results-round24-blind \
+        --out from-0.27.0/agreement
 
 Each blind set `heldoutN.yaml` was read a second time, by another reader who saw neither the first
 reader's labels nor the matcher (`second/heldoutN.yaml`). This compares the two readings with the
@@ -97,11 +99,13 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=["10", "11", "12", "13"])
     parser.add_argument("--out", default="agreement", help="OUT.md and OUT.json (default agreement)")
     parser.add_argument("--third", nargs="+", help="deciding readings of the disagreements, relative to this folder")
+    parser.add_argument("--dir", default=".", help="where the sets lie, relative to this folder (from-0.27.0)")
+    parser.add_argument("--blind", help="the results file that scored them blind (default: blind.py's ledger)")
     args = parser.parse_args()
     first, second = {}, {}
     for n in args.sets:
-        first.update(load(HERE / f"heldout{n}.yaml"))
-        second.update(load(HERE / "second" / f"heldout{n}.yaml"))
+        first.update(load(HERE / args.dir / f"heldout{n}.yaml"))
+        second.update(load(HERE / args.dir / "second" / f"heldout{n}.yaml"))
     # A second reading that caught sight of the first one (its reader says so) is no second opinion.
     seen = sorted(a for a, label in second.items() if str(label.get("why", "")).startswith("CONTAMINATED"))
     both = [a for a in first if a in second and a not in seen]
@@ -123,10 +127,11 @@ def main() -> None:
     }
     blind: dict[str, tuple] = {}
     ends: dict[str, tuple] = {}
-    for name in dict.fromkeys(blind_results(n) for n in args.sets):
+    for name in [args.blind] if args.blind else dict.fromkeys(blind_results(n) for n in args.sets):
         blind.update(decisions(name))
         ends.update(decisions(f"{name}-direct"))
-    now = decisions("results-tuned-sets")
+    # A set outside the ledger has one results file: scored blind, by the code in the repository.
+    now = decisions(args.blind) if args.blind else decisions("results-tuned-sets")
     gold, gold_sure = adjudicated(args.third, both, agree, sure, truth) if args.third else ({}, [])
     if gold:
         result["adjudicated"] = len(gold)
@@ -143,6 +148,7 @@ def main() -> None:
     write_atomic(HERE / f"{args.out}.json", json.dumps(result, indent=1) + "\n")
     summary = {k: v for k, v in result.items() if k != "disagreements"}
     command = f"python benchmarks/reanchor/agreement.py --sets {' '.join(args.sets)}" + \
+        (f" --dir {args.dir} --blind {args.blind}" if args.blind else "") + \
         (f" --out {args.out}" if args.out != "agreement" else "") + (f" --third {' '.join(args.third)}" if args.third else "")
     lines = ["# Two readers, and the matcher where they agree", "", f"Command: `{command}`", "",
              "```json", json.dumps(summary, indent=1), "```", "", "## Where the readers disagree", "",

@@ -86,6 +86,7 @@ def score(rows: list[dict]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--from", dest="start", help="the release the labels' anchors come from (default: the pin)")
     parser.add_argument("--to", default="0.33.0", help="the release the labels were read against")
     parser.add_argument("--via", default="releases", help="as `vmastery reanchor --via`")
     parser.add_argument("--labels", nargs="+", default=["labels.yaml"],
@@ -98,12 +99,13 @@ def main() -> None:
     labels = [label for name in args.labels for label in yaml.safe_load((HERE / name).read_text())["labels"]]
     out = (args.out or ("results" if args.labels == ["labels.yaml"] else "results-" + Path(args.labels[0]).stem)) + \
         ("-direct" if args.via == "none" else "") + "".join(f"-without-{rule}" for rule in args.off)
-    old_tree, new_tree = source_tree(ROOT), Tree(args.to, tree_for_version(ROOT, args.to), args.to)
+    old_tree = Tree(args.start, tree_for_version(ROOT, args.start), args.start) if args.start else source_tree(ROOT)
+    new_tree = Tree(args.to, tree_for_version(ROOT, args.to), args.to)
     between = trees_between(ROOT, old_tree, new_tree, args.via)
     old, new, *indexed = indexes(ROOT, [old_tree, new_tree, *between], False)
     steps = list(zip(between, indexed))
     for label in labels:  # a label that names nothing real is a broken label, not a miss
-        assert old.get(label["anchor"]), f"not in 0.22.1: {label['anchor']}"
+        assert old.get(label["anchor"]), f"not in {old_tree.label}: {label['anchor']}"
         assert label["fate"] in {"same", "moved", "renamed", "orphaned"}, label
         assert label["fate"] in {"same", "orphaned"} or new.get(label["target"]), f"not in new: {label['target']}"
     started = time.perf_counter()
@@ -130,8 +132,8 @@ def main() -> None:
     metrics["labels_marked_unsure"] = len(rows) - len(sure)
     metrics["without_unsure_labels"] = score(sure)["moved_renamed_orphaned"]
     write_atomic(HERE / f"{out}.json", json.dumps({"metrics": metrics, "rows": rows}, indent=1) + "\n")
-    lines = ["# Matcher accuracy on the labelled set (vLLM 0.22.1 -> 0.33.0)", "",
-             f"Command: `python benchmarks/reanchor/evaluate.py --labels {' '.join(args.labels)}{' --out ' + args.out if args.out else ''} --via {args.via}{' --off ' + ' '.join(args.off) if args.off else ''}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
+    lines = [f"# Matcher accuracy on the labelled set (vLLM {old_tree.label} -> {new_tree.label})", "",
+             f"Command: `python benchmarks/reanchor/evaluate.py{' --from ' + args.start if args.start else ''}{' --to ' + args.to if args.to != '0.33.0' else ''} --labels {' '.join(args.labels)}{' --out ' + args.out if args.out else ''} --via {args.via}{' --off ' + ' '.join(args.off) if args.off else ''}`", "", "```json", json.dumps(metrics, indent=1), "```", "",
              "## Disagreements", "", "| anchor | label | labelled target | predicted | predicted target | similarity |",
              "|---|---|---|---|---|---|"]
     for r in rows:

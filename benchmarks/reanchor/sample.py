@@ -2,12 +2,14 @@
 
     python benchmarks/reanchor/sample.py --seed 3 --lost 34 --kept 6
     python benchmarks/reanchor/sample.py --seed 6 --prefix vllm/ --lost 50 --kept 8
+    python benchmarks/reanchor/sample.py --seed 101 --prefix vllm/ --old-tree .cache/trees/vllm-0.27.0
 
 Anchors are drawn under `--prefix` (default vllm/v1/; vllm/ widens the pool to the whole tree).
 
 Prints anchors whose anchor is gone in the new tree (`--lost`) and anchors that still exist
 (`--kept`). It reads only the two symbol indexes, never the matcher, so a set drawn with it is
-not biased towards what the matcher finds easy.
+not biased towards what the matcher finds easy. With `--old-tree` (another release than the pin)
+only symbols the pin did not have are drawn: no label, and so no rule, was ever read from them.
 """
 from __future__ import annotations
 
@@ -31,12 +33,16 @@ def main() -> None:
     parser.add_argument("--prefix", default="vllm/v1/",
                         help="only anchors whose path starts with this (default: vllm/v1/)")
     parser.add_argument("--new-tree", type=Path, default=ROOT / ".cache/trees/vllm-0.33.0")
+    parser.add_argument("--old-tree", type=Path, help="draw from this release instead of the pin (upstream/)")
     args = parser.parse_args()
-    old = SymbolIndex.build(ROOT / "upstream", ROOT / ".cache/symbols.json", progress=False)
+    pin = SymbolIndex.build(ROOT / "upstream", ROOT / ".cache/symbols.json", progress=False)
+    old = pin if args.old_tree is None else SymbolIndex.build(
+        args.old_tree, ROOT / ".cache/reanchor" / f"index-{args.old_tree.name}.json", progress=False)
     new = SymbolIndex.build(args.new_tree, ROOT / ".cache/reanchor" / f"index-{args.new_tree.name}.json", progress=False)
     done = {label["anchor"] for f in sorted(HERE.glob("*.yaml"))
             for label in (yaml.safe_load(f.read_text()) or {}).get("labels", [])}
-    v1 = sorted(a for a in old.by_anchor if a.startswith(args.prefix) and a not in done)
+    v1 = sorted(a for a in old.by_anchor if a.startswith(args.prefix) and a not in done
+                and (old is pin or a not in pin.by_anchor))
     rng = random.Random(args.seed)
     lost = [a for a in v1 if a not in new.by_anchor]
     kept = [a for a in v1 if a in new.by_anchor]
