@@ -67,6 +67,7 @@ class Matcher:
         self.platforms = True  # round 23: another platform's twin (`forward_xpu` -> `forward_hip`) is no heir
         self.shared = True  # round 24: a cross-file rename whose code a living namesake holds is a copy
         self.kept_shells = True  # round 24: an anchor that lives on as a shell stays put (`changed`)
+        self.kept_identical = True  # round 25: the one unchanged body keeping the whole old name
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -270,6 +271,10 @@ class Matcher:
         for path in {a.partition("::")[0] for a in anchors}:
             self._moved_to[path] = {d.new.partition("::")[0] for s in self.old.by_file.get(path, [])
                                     if (d := self.decisions.get(s.anchor)) and d.new and d.confidence >= 0.9}
+
+    def candidates_of(self, old: Symbol) -> list[str]:
+        """The new symbols worth comparing with `old` (see `_candidates`), as anchors."""
+        return list(self._candidates(old))
 
     def scored(self, old: Symbol) -> list[tuple[float, float, str, list[str]]]:
         """Candidates for `old` of its own family, best score first: (score, similarity, anchor, reasons)."""
