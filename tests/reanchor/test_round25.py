@@ -1,4 +1,4 @@
-"""Round 25: a tiny closure renamed by a suffix, its body unchanged, among near-twins that code alone cannot rule out."""
+"""Round 25: a tiny closure renamed by a suffix, its body unchanged, among near-twins code alone cannot rule out."""
 from __future__ import annotations
 
 from vmastery.reanchor.match import Matcher
