@@ -61,12 +61,17 @@ def _did_you_mean(candidates: list[str]) -> str:
     return f"; did you mean {' or '.join(candidates)}?" if candidates else ""
 
 
+def quoting_lines(index: SymbolIndex, path: str, quote: str, start: int = 1, end: int | None = None) -> list[int]:
+    """Numbers of the lines of `path` (from `start` to `end`) that contain `quote`, white space folded."""
+    needle = " ".join(quote.split())
+    lines = index.lines(path)
+    return [number for number in range(start, (end or len(lines)) + 1)
+            if needle in " ".join(lines[number - 1].split())]
+
+
 def find_quote(index: SymbolIndex, symbol: Symbol, quote: str) -> int:
     """The one line of `symbol` that contains `quote` (white space at its ends ignored)."""
-    needle = " ".join(quote.split())
-    lines = index.lines(symbol.path)
-    hits = [number for number in range(symbol.start, symbol.end + 1)
-            if needle in " ".join(lines[number - 1].split())]
+    hits = quoting_lines(index, symbol.path, quote, symbol.start, symbol.end)
     if len(hits) == 1:
         return hits[0]
     if not hits:

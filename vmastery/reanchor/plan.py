@@ -14,7 +14,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from ..anchors import AnchorError, find_quote
+from ..anchors import AnchorError, find_quote, quoting_lines
 from ..annotations import ANNOTATIONS, load, note_path
 from ..errors import VmasteryError
 from ..markdown import scan as md_scan
@@ -282,10 +282,7 @@ def quote_elsewhere(new: SymbolIndex, symbol: Symbol, quote: str) -> str | None:
     When a body moves into a helper and the old name stays as a shell, the note stays with the name
     (`changed`), and its line notes lose their lines; this says where those lines went.
     """
-    needle = " ".join(quote.split())
-    lines = new.lines(symbol.path)
-    numbers = [n for n in range(1, len(lines) + 1) if needle in " ".join(lines[n - 1].split())
-               and not symbol.start <= n <= symbol.end]
+    numbers = [n for n in quoting_lines(new, symbol.path, quote) if not symbol.start <= n <= symbol.end]
     if len(numbers) != 1:
         return None
     around = [s for s in new.by_file.get(symbol.path, []) if s.start <= numbers[0] <= s.end]
