@@ -4,7 +4,7 @@
 
 Each row reads a results file that evaluate.py wrote when the set was scored (those files are kept as
 scored; a later study writes the pooled `results-tuned-sets*` instead). Only the rounds that step
-through the releases between are listed: rounds 9 to 22, forty-three sets labelled by readers who never
+through the releases between are listed: rounds 9 to 24, fifty-three sets labelled by readers who never
 ran the matcher, each committed before it was scored.
 """
 from __future__ import annotations
