@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
 from .evidence import class_bases
-from .similarity import base_name, name_likeness, parent_anchor, words_added
+from .similarity import base_name, name_likeness, parent_anchor, similarity, words_added
 
 if TYPE_CHECKING:
     from .match import Matcher
@@ -75,7 +75,8 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
     kept = m.kept_name.get(old.anchor) == anchor
     if kept:
         likeness = 1.0  # the whole old name lives on inside the new one (round 4)
-    tiny = len(m.toks(m.old, old)) < TINY_TOKENS
+    tiny = len(m.toks(m.old, old)) < TINY_TOKENS or (
+        m.code_size and len(m.toks(m.old, old, False)) < TINY_TOKENS and code_carries(m, old, new))
     rivals = other >= sim - 0.02  # another candidate nearly as similar
     parent = parent_anchor(old.anchor)
     parent_went = m.decisions[parent].new if parent and parent in m.decisions else None
@@ -127,6 +128,19 @@ def acceptable(m: Matcher, old: Symbol, anchor: str, sim: float, reasons: list[s
     if sim < bar or (same_name and generic and not near and sim < RENAME_MIN):
         return False
     return not rivals
+
+
+def code_carries(m: Matcher, old: Symbol, new: Symbol) -> bool:
+    """Whether the match rests on the code alone: comments and docstrings left out, the bodies are
+    closer than with them.
+
+    Then the code's own size is what says whether it is too short to single anything out (round 26):
+    a long comment over a one-line property (`return self.is_mamba and ...`) that the candidate does
+    not share leaves a tiny body matching another tiny body. A docstring carried along is evidence
+    of identity, and then the whole text counts (`JobMetadata` -> `TransferJob`).
+    """
+    with_prose = similarity(m.toks(m.old, old), m.toks(m.new, new))
+    return similarity(m.toks(m.old, old, False), m.toks(m.new, new, False)) > with_prose
 
 
 def clear_heir(m: Matcher, old: Symbol, sim: float, other: float, same_name: bool) -> bool:

@@ -15,6 +15,9 @@ members that followed it.
 
 Round 24 adds the other side of the same doubt (`shared_code_orphans`): a body renamed into another
 file is a copy, not the symbol, when a namesake that lives on in both trees holds it as closely.
+Round 26 (`absorbed_orphans`) asks the same of any symbol that lives on beside the old one or the
+target, whatever its name, but only if it came closer to the old code than it was: then the code
+was merged into it, and the look-alike under a new name is what was left over.
 """
 from __future__ import annotations
 
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
 from .decision import Decision
-from .similarity import base_name, parent_anchor
+from .similarity import base_name, parent_anchor, similarity
 
 if TYPE_CHECKING:
     from .match import Matcher
@@ -32,6 +35,7 @@ if TYPE_CHECKING:
 MARGIN = 0.05  # a rival this close to the chosen target's similarity is "nearly as close"
 RIVALS = 2  # this many such rivals in unrelated places make a body boilerplate
 SHARED_MARGIN = 0.02  # a living namesake this close to a cross-file rename's target makes it a copy (round 24)
+ABSORBED_GAIN = 0.1  # how much closer to the old code a living symbol must have come to have taken it in (round 26)
 
 
 def _by_name(m: Matcher) -> dict[str, list[Symbol]]:
@@ -116,3 +120,42 @@ def shared_code_orphans(m: Matcher, lost: list[Symbol]) -> None:
                     evidence=[f"shared code: {s.anchor}, which lives on under the same name, holds it as "
                               f"closely ({r:.2f}, against {sim:.2f} for {target.anchor})"])
                 break
+
+
+def absorbed_orphans(m: Matcher, lost: list[Symbol]) -> None:
+    """Orphan a renamed symbol whose code a symbol that lives on has taken in as fully.
+
+    MiniMax-M3's `minimax_m3_build_sparse_block_table` matches the new `_alloc_sparse_block_table`
+    at 0.66, but its sibling `minimax_m3_build_sparse_block_table_decode`, there all along, went from
+    0.54 to 0.68 of its code: the body was folded into the sibling, which by the labelling policy
+    orphans the note (round 26). A living symbol that was already that close is a sibling, not a
+    sign of a merge, hence the gain.
+    """
+    for old in lost:
+        target = _relocated(m, old)
+        d = m.decisions.get(old.anchor)
+        if target is None or base_name(target) == base_name(old) or d.similarity >= 1.0:
+            continue
+        for path in dict.fromkeys((old.path, target.path)):
+            for s in m.new.by_file.get(path, ()):
+                before = m.old.get(s.anchor)
+                if before is None or s.kind != old.kind or s.anchor == old.anchor:
+                    continue
+                if (now := m.sim(old, s)) < d.similarity - SHARED_MARGIN or now < _old_sim(m, old, before) + ABSORBED_GAIN:
+                    continue
+                m.claimed.discard(target.anchor)
+                m.decisions[old.anchor] = Decision(
+                    old.anchor, "orphaned", None, similarity=0.0, confidence=0.0,
+                    candidates=[(target.anchor, d.similarity), (s.anchor, round(now, 3))],
+                    evidence=[f"absorbed: {s.anchor}, which lives on, now holds its code as closely "
+                              f"({now:.2f}, against {d.similarity:.2f} for {target.anchor})"])
+                break
+            else:
+                continue
+            break
+
+
+def _old_sim(m: Matcher, old: Symbol, other: Symbol) -> float:
+    """Code similarity of two symbols of the old tree, with and without prose (as `Matcher.sim`)."""
+    return max(similarity(m.toks(m.old, old), m.toks(m.old, other)),
+               similarity(m.toks(m.old, old, False), m.toks(m.old, other, False)))

@@ -14,6 +14,12 @@ name from its old file all import it from one other module now (`glm4_mtp.py` to
 `glm4.py`, which dropped it, and now takes it from `utils.py`), it goes to the symbol of that name there
 (following re-exports), provided that symbol is fresh (merged into code that already existed, a note
 is orphaned, by the labelling policy) and still holds some of the old code.
+
+Round 26 (`imported_heirs`) reads the old module's imports for a helper that changed its name as it
+left: `ll_bf16.py` dropped `_cute` and `_stream`, stopped calling them, and now imports
+`cute_context` and `current_cuda_stream` from a new shared module, whose bodies are the old ones.
+Tiny bodies like these are too common to move on code alone; the import that replaced them is what
+singles the heir out.
 """
 from __future__ import annotations
 
@@ -29,6 +35,8 @@ if TYPE_CHECKING:
     from .match import Matcher
 
 IMPORTED_MIN = 0.25  # the imported symbol must still hold this much of the old code
+HEIR_MIN = 0.7  # ... and a newly imported one under another name this much (round 26)
+HEIR_LEAD = 0.1  # ... this far ahead of the module's other new imports
 HOPS = 3  # re-exports followed from the importing module to the defining one
 FROM_IMPORT = re.compile(r"^[ \t]*from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.MULTILINE)
 COMMENT = re.compile(r"#[^\n]*")
@@ -63,6 +71,35 @@ def imports_follow(m: Matcher, lost: list[Symbol]) -> None:
         m.decisions[old.anchor] = Decision(
             old.anchor, state, anchor, similarity=round(sim, 3), confidence=round(min(sim, 0.99), 3),
             evidence=[f"{importer} now imports {top} from {path}", f"code similarity {sim:.2f}"])
+
+
+def imported_heirs(m: Matcher, lost: list[Symbol]) -> None:
+    """Rename an orphaned module-level symbol to the fresh symbol its old module now imports in its
+    place: the module still exists, no longer mentions the old name, imports a name it did not
+    before, and that name's definition holds the old code, clearly more than any other new import."""
+    for old in lost:
+        d = m.decisions[old.anchor]
+        if d.state != "orphaned" or "." in old.qualname or old.path not in m.new.by_file:
+            continue
+        if re.search(rf"\b{re.escape(old.name)}\b", "\n".join(m.new.lines(old.path))):
+            continue  # still used (or defined anew) there: not replaced by an import
+        before = _imported(m.old, old.path)
+        scored = []
+        for local in _imported(m.new, old.path).keys() - before.keys():
+            if (found := defining(m.new, old.path, local)) is None:
+                continue
+            anchor = f"{found[0]}::{found[1]}"
+            target = m.new.by_anchor[anchor]
+            if anchor in m.old.by_anchor or anchor in m.claimed or target.kind != old.kind:
+                continue
+            scored.append((m.sim(old, target), anchor))
+        scored.sort(reverse=True)
+        if not scored or scored[0][0] < HEIR_MIN or len(scored) > 1 and scored[1][0] > scored[0][0] - HEIR_LEAD:
+            continue
+        sim, anchor = scored[0]
+        m.claim(old, anchor, sim, min(sim, 0.99),
+                [f"{old.path} now imports {anchor.rpartition('::')[2]} from {anchor.partition('::')[0]} "
+                 f"and no longer uses {old.name}", f"code similarity {sim:.2f}"])
 
 
 def renamed_onto(m: Matcher, anchor: str) -> bool:

@@ -24,13 +24,13 @@ from collections.abc import Callable, Iterable
 from functools import cached_property, lru_cache
 
 from ..symbols import Symbol, SymbolIndex
-from .boilerplate import boilerplate_to_review, shared_code_orphans
+from .boilerplate import absorbed_orphans, boilerplate_to_review, shared_code_orphans
 from .decision import Decision
 from .shells import follow_shell
 from .twins import twins_follow
-from .accept import TINY_TOKENS, acceptable, level, tightest_kept
+from .accept import RENAME_MIN, TINY_TOKENS, acceptable, level, tightest_kept
 from .heirs import closure_of_another, heir_of_another
-from .imports import imports_follow
+from .imports import imported_heirs, imports_follow
 from .interfaces import interfaces_follow
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
 from .similarity import (MIN_LINE, base_name, moved_modules, package_files, parent_anchor, platform_siblings,
@@ -39,6 +39,7 @@ from .structure import Users, hoisted, overrides_follow, users_follow, uses_foll
 
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
 MAX_DF = 60  # a line found in more places than this says nothing about identity
+PAIR_MARGIN = 0.05  # how much closer another lost symbol must be to a rival for it not to count
 
 class Matcher:
     """Maps anchors of `old` onto `new`; decisions are memoised, so asking twice is free."""
@@ -68,6 +69,10 @@ class Matcher:
         self.shared = True  # round 24: a cross-file rename whose code a living namesake holds is a copy
         self.kept_shells = True  # round 24: an anchor that lives on as a shell stays put (`changed`)
         self.kept_identical = True  # round 25: the one unchanged body keeping the whole old name
+        self.code_size = True  # round 26: a body is tiny by its code, comments and docstring aside
+        self.paired = True  # round 26: a rival that is another lost symbol's clear match is no rival
+        self.absorbed = True  # round 26: code a living symbol took in is merged, not renamed
+        self.imported_heir = True  # round 26: a fresh symbol the old module now imports instead
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -227,12 +232,16 @@ class Matcher:
             boilerplate_to_review(self, lost)  # round 8
         if self.shared:
             shared_code_orphans(self, lost)  # round 24
+        if self.absorbed:
+            absorbed_orphans(self, lost)  # round 26
         for s in lost:  # round 10: a name kept by a thin shell does not keep the note
             self.decisions[s.anchor] = follow_shell(self, self.decisions[s.anchor])
         if self.twins:
             twins_follow(self, lost)  # round 13
         if self.imports:
             imports_follow(self, lost)  # round 20
+        if self.imported_heir:
+            imported_heirs(self, lost)  # round 26
         for path in files:
             self.decisions[path] = self._file(path)
         return [self.decisions[a] for a in anchors]
@@ -397,18 +406,32 @@ class Matcher:
     def _assign_round(self, lost: list[Symbol], final: bool) -> None:
         offers = []  # (score, sim, old, new anchor, reasons)
         best: dict[str, list[tuple[str, float]]] = {}
+        every: dict[str, list[tuple[float, float, str, list[str]]]] = {}
         for old in lost:
             scored = []
             for anchor, reasons in self._candidates(old).items():
                 score, sim, reasons = self._score(old, anchor, reasons)
                 scored.append((score, sim, anchor, reasons))
             scored.sort(key=lambda item: -item[0])
+            every[old.anchor] = scored
+        paired = paired_candidates(every) if self.paired else {}
+        for old in lost:
+            scored = every[old.anchor]
             best[old.anchor] = [(a, round(s, 3)) for _, s, a, _ in scored[:3]]
             self.kept_name[old.anchor] = tightest_kept(self, old, [anchor for _, _, anchor, _ in scored])
             homes = self._home(old)
             levels = [level(self, old, anchor, reasons, homes) for _, _, anchor, reasons in scored]
             # A candidate keeping the one name of another lost symbol is that symbol's heir: no rival (round 12).
             taken = {i for i, item in enumerate(scored) if heir_of_another(self, old, item[2])} if self.namesakes else set()
+            # Round 26: nor is one that a file-mate matches clearly better, when it lies beside this
+            # symbol's own best candidate and that one is close enough to stand without a margin
+            # (twin helpers becoming twin methods of one new class: each pair holds 0.87, the cross
+            # pairs 0.78).
+            if scored and scored[0][1] >= RENAME_MIN:
+                top = self.new.by_anchor[scored[0][2]].path
+                taken |= {i for i, item in enumerate(scored)
+                          if (p := paired.get(item[2])) and p[0] != old.anchor and p[1] >= item[1] + PAIR_MARGIN
+                          and p[0].partition("::")[0] == old.path and self.new.by_anchor[item[2]].path == top}
             for rank, (score, sim, anchor, reasons) in enumerate(scored):
                 if self.closures and closure_of_another(self, old, anchor):
                     continue  # round 18: not this symbol's to take
@@ -468,6 +491,18 @@ class Matcher:
         return Decision(path, "orphaned", similarity=0.0, confidence=0.0,
                         candidates=sorted(((p, c / len(members)) for p, c in votes.items()), key=lambda x: -x[1])[:3],
                         evidence=["no file received most of its symbols"])
+
+
+def paired_candidates(every: dict[str, list[tuple[float, float, str, list[str]]]]) -> dict[str, tuple[str, float]]:
+    """New anchor -> (old anchor, similarity) where that old symbol is its closest and it is that
+    old symbol's best candidate: a pair that vouches for itself."""
+    closest: dict[str, tuple[str, float]] = {}
+    for old, scored in every.items():
+        for _, sim, anchor, _ in scored:
+            if sim > closest.get(anchor, ("", -1.0))[1]:
+                closest[anchor] = (old, sim)
+    return {anchor: (old, sim) for anchor, (old, sim) in closest.items()
+            if every[old] and every[old][0][2] == anchor}
 
 
 @lru_cache(maxsize=20_000)
