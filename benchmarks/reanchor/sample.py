@@ -56,6 +56,9 @@ def main() -> None:
     rng = random.Random(args.seed)
     lost = [a for a in v1 if a not in new.by_anchor]
     kept = [a for a in v1 if a in new.by_anchor]
+    if args.lost > len(lost) or args.kept > len(kept):
+        raise SystemExit(f"sample.py: asked for {args.lost} lost and {args.kept} kept anchors, the pool holds "
+                         f"{len(lost)} and {len(kept)}\n    fix: ask for fewer (--lost/--kept) or widen --prefix")
     for a in sorted(rng.sample(lost, args.lost)):
         print("lost", a)
     for a in sorted(rng.sample(kept, args.kept)):
