@@ -34,7 +34,7 @@ from vmastery.reanchor.plan import Tree, indexes, matcher_for, source_tree, tree
 RULES = ("boilerplate", "shells", "modules", "namesakes", "born_after", "twins", "in_class", "identical", "carried",
          "clear_heirs", "over_rename", "far_rename", "closures",
          "standing", "imports", "importers", "interfaces", "platforms", "shared", "kept_shells", "kept_identical",
-         "code_size", "paired", "absorbed", "imported_heir")  # switches, each True by default
+         "code_size", "paired", "absorbed", "imported_heir", "vendors", "twin_methods")  # switches, each True by default
 HERE = Path(__file__).parent
 ROOT = HERE.parent.parent
 

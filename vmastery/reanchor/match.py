@@ -33,8 +33,8 @@ from .heirs import closure_of_another, heir_of_another
 from .imports import imported_heirs, imports_follow
 from .interfaces import interfaces_follow
 from .evidence import aliases_break_ties, classes_follow_members, identifiers, names_disagree, overlap, split_classes
-from .similarity import (MIN_LINE, base_name, moved_modules, package_files, parent_anchor, platform_siblings,
-                         similarity, tokens)
+from .similarity import (MIN_LINE, base_name, moved_modules, other_vendor, package_files, parent_anchor,
+                         platform_siblings, same_vendor, similarity, tokens)
 from .structure import Users, hoisted, overrides_follow, users_follow, uses_follow
 
 CHANGE_THRESHOLD = 0.9  # below this similarity a same-anchor symbol is "changed" (review it)
@@ -73,6 +73,8 @@ class Matcher:
         self.paired = True  # round 26: a rival that is another lost symbol's clear match is no rival
         self.absorbed = True  # round 26: code a living symbol took in is merged, not renamed
         self.imported_heir = True  # round 26: a fresh symbol the old module now imports instead
+        self.vendors = True  # round 27: another vendor's copy is no rival of one in the symbol's own folder
+        self.twin_methods = True  # round 27: copies of one class's method merged follow each other
 
     # -- code access -------------------------------------------------------------------------
     def code(self, index: SymbolIndex, symbol: Symbol) -> str:
@@ -423,6 +425,10 @@ class Matcher:
             levels = [level(self, old, anchor, reasons, homes) for _, _, anchor, reasons in scored]
             # A candidate keeping the one name of another lost symbol is that symbol's heir: no rival (round 12).
             taken = {i for i, item in enumerate(scored) if heir_of_another(self, old, item[2])} if self.namesakes else set()
+            # Round 27: a copy in another vendor's folder is a port, no rival of a candidate in the
+            # old file's own vendor folder (`nvidia/ops/qsa_prepare.py` against `amd/ops/qsa_prepare.py`).
+            ported = {i for i, item in enumerate(scored)
+                      if self.vendors and other_vendor(old.path, self.new.by_anchor[item[2]].path)}
             # Round 26: nor is one that a file-mate matches clearly better, when it lies beside this
             # symbol's own best candidate and that one is close enough to stand without a margin
             # (twin helpers becoming twin methods of one new class: each pair holds 0.87, the cross
@@ -435,10 +441,11 @@ class Matcher:
             for rank, (score, sim, anchor, reasons) in enumerate(scored):
                 if self.closures and closure_of_another(self, old, anchor):
                     continue  # round 18: not this symbol's to take
+                home = same_vendor(old.path, self.new.by_anchor[anchor].path)
                 # The other candidates that count as rivals: since round 19 only those with as much
                 # structural standing (`level`), which before counted only in a near tie, so a
                 # namesake in an unrelated class could still block a clear rename in its own class.
-                rivals = [i for i in range(len(scored)) if i != rank and i not in taken
+                rivals = [i for i in range(len(scored)) if i != rank and i not in taken and not (home and i in ported)
                           and (not self.standing or levels[i] >= levels[rank])]
                 other = max((scored[i][1] for i in rivals), default=-1.0)
                 if other >= sim - 0.02:

@@ -103,6 +103,27 @@ def platform_siblings(a: str, b: str) -> bool:
     return bool(pa) and bool(pb) and pa != pb and wa - pa == wb - pb
 
 
+# Folders that hold one vendor's copy of a model or kernel: `models/qwen4_exp/nvidia/`, `.../amd/`.
+VENDOR_FOLDERS = frozenset({"nvidia", "amd", "cuda", "rocm", "hip", "xpu", "cpu", "tpu", "hpu", "npu", "intel"})
+
+
+def _vendors(path: str) -> frozenset[str]:
+    return VENDOR_FOLDERS.intersection(path.split("/")[:-1])
+
+
+def other_vendor(old_path: str, new_path: str) -> bool:
+    """Whether a file lies in another vendor's folder than the old one did (`nvidia/ops/x.py` ->
+    `amd/ops/x.py`): most likely a port made for other hardware (round 27). A move out of every
+    vendor folder (`nvidia/` -> `common/`) is not one."""
+    a, b = _vendors(old_path), _vendors(new_path)
+    return bool(a) and bool(b) and not a & b
+
+
+def same_vendor(old_path: str, new_path: str) -> bool:
+    """Whether both files lie in one vendor's folder (`nvidia/ops/a.py`, `nvidia/ops/b.py`)."""
+    return bool(_vendors(old_path) & _vendors(new_path))
+
+
 def parent_anchor(anchor: str) -> str | None:
     path, _, qual = anchor.partition("::")
     cut = max(qual.rfind("."), qual.rfind("::"))

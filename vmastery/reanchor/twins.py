@@ -7,6 +7,10 @@ orphaned, though its code lives on there just as well; readers label every copy 
 helper. So an orphaned module-level function follows its twin (another lost function of the same
 name whose code is nearly the same) when that twin was relocated and the target holds this copy's
 code about as well as the twin's.
+
+Round 27 does the same for methods when the copies are one class's (same qualified name) in two
+files: a model's `nvidia/` and `amd/` variants whose identical `_encode_image` moved into one new
+shared mixin.
 """
 from __future__ import annotations
 
@@ -28,13 +32,16 @@ def twins_follow(m: Matcher, lost: list[Symbol]) -> None:
     """Send orphaned copies of a relocated function to where that function went."""
     for old in lost:
         d = m.decisions[old.anchor]
-        if d.state != "orphaned" or old.kind != "function" or parent_anchor(old.anchor) is not None \
+        method = m.twin_methods and old.kind == "method"
+        if d.state != "orphaned" or not (old.kind == "function" and parent_anchor(old.anchor) is None or method) \
                 or len(m.toks(m.old, old)) < TINY_TOKENS:
             continue
         found = set()
         for twin in m.old_by_name.get(old.name, []):
-            if twin.anchor == old.anchor or twin.kind != "function" or twin.anchor in m.new.by_anchor:
+            if twin.anchor == old.anchor or twin.kind != old.kind or twin.anchor in m.new.by_anchor:
                 continue
+            if method and twin.qualname != old.qualname:
+                continue  # a method's copy is the same class's method in another file
             if similarity(m.toks(m.old, old), m.toks(m.old, twin)) < TWIN_MIN:
                 continue
             went = m.decide(twin.anchor)
