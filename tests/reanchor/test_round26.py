@@ -5,11 +5,12 @@ from __future__ import annotations
 from vmastery.reanchor.match import Matcher
 
 TOPOLOGY = "vllm/kv/topology.py"
-OLD_TOPOLOGY = '''
+HEAD = """
 class Topology:
     def __init__(self, rank, size, hybrid, packed):
         self.rank, self.size, self.hybrid, self.packed = rank, size, hybrid, packed
-
+"""
+OLD_TOPOLOGY = HEAD + '''
     @property
     def halves_blocks(self) -> bool:
         # Whether each block is addressed as two halves. Attention blocks travel whole
@@ -18,11 +19,7 @@ class Topology:
         # plain halving would then cut through the middle of a layer's state.
         return self.hybrid and not self.packed
 '''
-NEW_TOPOLOGY = '''
-class Topology:
-    def __init__(self, rank, size, hybrid, packed):
-        self.rank, self.size, self.hybrid, self.packed = rank, size, hybrid, packed
-
+NEW_TOPOLOGY = HEAD + '''
     @property
     def group_rank(self) -> int:
         """Where this rank sits inside its group."""
@@ -143,13 +140,20 @@ def run(a, b):
 '''
 
 
-def test_a_helper_replaced_by_an_import_goes_to_what_is_imported(tmp_path, staged):
+def _linear_trees(staged, tmp_path, ctx_call: str):
+    """Old: `linear_bf16.py` with its two helpers. New: the helpers in a shared module, imported back,
+    and `run` calling `current_cuda_stream` and whatever `ctx_call` names."""
     old = staged(tmp_path / "old", {LINEAR: "import torch\n" + HELPERS + RUN.format(stream="_stream", ctx="_ctx")})
     common = HELPERS.replace("_ctx", "cute_context").replace("def _stream", "def current_cuda_stream")
     new = staged(tmp_path / "new", {
         COMMON: "import torch\n" + common,
         LINEAR: "from vllm.kernels._router_common import cute_context, current_cuda_stream\n"
-                + RUN.format(stream="current_cuda_stream", ctx="cute_context")})
+                + RUN.format(stream="current_cuda_stream", ctx=ctx_call)})
+    return old, new
+
+
+def test_a_helper_replaced_by_an_import_goes_to_what_is_imported(tmp_path, staged):
+    old, new = _linear_trees(staged, tmp_path, "cute_context")
     gone = [f"{LINEAR}::_ctx", f"{LINEAR}::_stream"]
     assert [(d.state, d.new) for d in Matcher(old, new).decide_many(gone)] == [
         ("renamed", f"{COMMON}::cute_context"), ("renamed", f"{COMMON}::current_cuda_stream")]
@@ -159,12 +163,7 @@ def test_a_helper_replaced_by_an_import_goes_to_what_is_imported(tmp_path, stage
 
 
 def test_a_helper_still_used_in_its_module_is_not_replaced_by_an_import(tmp_path, staged):
-    old = staged(tmp_path / "old", {LINEAR: "import torch\n" + HELPERS + RUN.format(stream="_stream", ctx="_ctx")})
-    common = HELPERS.replace("_ctx", "cute_context").replace("def _stream", "def current_cuda_stream")
-    new = staged(tmp_path / "new", {
-        COMMON: "import torch\n" + common,
-        LINEAR: "from vllm.kernels._router_common import cute_context, current_cuda_stream\n"
-                + RUN.format(stream="current_cuda_stream", ctx="_ctx")})  # a stale call: the name is still there
+    old, new = _linear_trees(staged, tmp_path, "_ctx")  # a stale call: the old name is still there
     assert Matcher(old, new).decide(f"{LINEAR}::_ctx").state == "orphaned"
 
 
