@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..symbols import Symbol
 from .decision import Decision
-from .similarity import base_name, parent_anchor, similarity
+from .similarity import base_name, parent_anchor
 
 if TYPE_CHECKING:
     from .match import Matcher
@@ -141,7 +141,7 @@ def absorbed_orphans(m: Matcher, lost: list[Symbol]) -> None:
                 before = m.old.get(s.anchor)
                 if before is None or s.kind != old.kind or s.anchor == old.anchor:
                     continue
-                if (now := m.sim(old, s)) < d.similarity - SHARED_MARGIN or now < _old_sim(m, old, before) + ABSORBED_GAIN:
+                if (now := m.sim(old, s)) < d.similarity - SHARED_MARGIN or now < m.sim(old, before, m.old) + ABSORBED_GAIN:
                     continue
                 m.claimed.discard(target.anchor)
                 m.decisions[old.anchor] = Decision(
@@ -153,9 +153,3 @@ def absorbed_orphans(m: Matcher, lost: list[Symbol]) -> None:
             else:
                 continue
             break
-
-
-def _old_sim(m: Matcher, old: Symbol, other: Symbol) -> float:
-    """Code similarity of two symbols of the old tree, with and without prose (as `Matcher.sim`)."""
-    return max(similarity(m.toks(m.old, old), m.toks(m.old, other)),
-               similarity(m.toks(m.old, old, False), m.toks(m.old, other, False)))

@@ -77,11 +77,14 @@ def imported_heirs(m: Matcher, lost: list[Symbol]) -> None:
     """Rename an orphaned module-level symbol to the fresh symbol its old module now imports in its
     place: the module still exists, no longer mentions the old name, imports a name it did not
     before, and that name's definition holds the old code, clearly more than any other new import."""
+    texts: dict[str, str] = {}
     for old in lost:
         d = m.decisions[old.anchor]
         if d.state != "orphaned" or "." in old.qualname or old.path not in m.new.by_file:
             continue
-        if re.search(rf"\b{re.escape(old.name)}\b", "\n".join(m.new.lines(old.path))):
+        if old.path not in texts:
+            texts[old.path] = "\n".join(m.new.lines(old.path))
+        if re.search(rf"\b{re.escape(old.name)}\b", texts[old.path]):
             continue  # still used (or defined anew) there: not replaced by an import
         before = _imported(m.old, old.path)
         scored = []

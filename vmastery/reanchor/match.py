@@ -86,12 +86,14 @@ class Matcher:
             self._tokens[key] = tokens(index.code(symbol), base_name(symbol), prose)
         return self._tokens[key]
 
-    def sim(self, old: Symbol, new: Symbol) -> float:
-        """Code similarity with and without docstrings and comments, whichever is higher."""
-        full = similarity(self.toks(self.old, old), self.toks(self.new, new))
+    def sim(self, old: Symbol, new: Symbol, index: SymbolIndex | None = None) -> float:
+        """Code similarity with and without docstrings and comments, whichever is higher; `new` is a
+        symbol of `index` (the new tree unless another is given: the old one, to compare old with old)."""
+        index = self.new if index is None else index
+        full = similarity(self.toks(self.old, old), self.toks(index, new))
         if full == 1.0:
             return full
-        return max(full, similarity(self.toks(self.old, old, False), self.toks(self.new, new, False)))
+        return max(full, similarity(self.toks(self.old, old, False), self.toks(index, new, False)))
 
     @cached_property
     def fresh(self) -> list[Symbol]:
@@ -441,11 +443,11 @@ class Matcher:
             for rank, (score, sim, anchor, reasons) in enumerate(scored):
                 if self.closures and closure_of_another(self, old, anchor):
                     continue  # round 18: not this symbol's to take
-                home = same_vendor(old.path, self.new.by_anchor[anchor].path)
+                own_vendor = same_vendor(old.path, self.new.by_anchor[anchor].path)
                 # The other candidates that count as rivals: since round 19 only those with as much
                 # structural standing (`level`), which before counted only in a near tie, so a
                 # namesake in an unrelated class could still block a clear rename in its own class.
-                rivals = [i for i in range(len(scored)) if i != rank and i not in taken and not (home and i in ported)
+                rivals = [i for i in range(len(scored)) if i != rank and i not in taken and not (own_vendor and i in ported)
                           and (not self.standing or levels[i] >= levels[rank])]
                 other = max((scored[i][1] for i in rivals), default=-1.0)
                 if other >= sim - 0.02:
