@@ -59,6 +59,8 @@ FRESH: list[tuple[int | str, str, str, str]] = [  # (round, agreement file, resu
     ("26, again", "from-0.30.0/agreement", "from-0.30.0/results-round26-blind", "from-0.30.0 1-2"),
     (27, "from-0.30.0/agreement-3-4", "from-0.30.0/results-round27-blind", "from-0.30.0 3-4"),
     (27, "from-0.31.0/agreement", "from-0.31.0/results-round27-blind", "from-0.31.0 1"),
+    ("27, again", "from-0.29.0/agreement-5-6", "from-0.29.0/results-round27-confirm", "from-0.29.0 5-6"),
+    ("27, again", "from-0.30.0/agreement-5", "from-0.30.0/results-round27-confirm", "from-0.30.0 5"),
 ]
 COUNTS = ("correct", "predicted", "labelled", "abstained")
 
