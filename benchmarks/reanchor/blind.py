@@ -106,9 +106,8 @@ def main() -> None:
     lines = ["# Blind scores, pooled", "", "Command: `python benchmarks/reanchor/blind.py`", "",
              "| round | sets | labels | precision | recall | reviews | results |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        lines.append(f"| {r['round']} | {r['sets']} | {r['labels']} | {ratio(r['correct'], r['predicted'])} "
-                     f"({r['correct']}/{r['predicted']}) | {ratio(r['correct'], r['labelled'])} "
-                     f"({r['correct']}/{r['labelled']}) | {r['abstained']} | `{r['file']}` |")
+        lines.append(f"| {r['round']} | {r['sets']} | {r['labels']} | {pr(r, 'correct', 'predicted')} | "
+                     f"{pr(r, 'correct', 'labelled')} | {r['abstained']} | `{r['file']}` |")
     lines.append(f"| **all** | {rows[0]['sets'].split('-')[0]}-{rows[-1]['sets'].split('-')[-1]} | {pooled['labels']} | **{pooled['precision']}** "
                  f"({pooled['correct']}/{pooled['predicted']}) | **{pooled['recall']}** "
                  f"({pooled['correct']}/{pooled['labelled']}) | {pooled['abstained']} | |")

@@ -113,12 +113,7 @@ def shared_code_orphans(m: Matcher, lost: list[Symbol]) -> None:
             if s.path in (old.path, target.path) or s.kind != old.kind or m.old.get(s.anchor) is None:
                 continue
             if (r := m.sim(old, s)) >= sim - SHARED_MARGIN:
-                m.claimed.discard(target.anchor)
-                m.decisions[old.anchor] = Decision(
-                    old.anchor, "orphaned", None, similarity=0.0, confidence=0.0,
-                    candidates=[(target.anchor, sim), (s.anchor, round(r, 3))],
-                    evidence=[f"shared code: {s.anchor}, which lives on under the same name, holds it as "
-                              f"closely ({r:.2f}, against {sim:.2f} for {target.anchor})"])
+                _orphan(m, old, target, s, r, "shared code", "lives on under the same name, holds it as closely")
                 break
 
 
@@ -133,23 +128,31 @@ def absorbed_orphans(m: Matcher, lost: list[Symbol]) -> None:
     """
     for old in lost:
         target = _relocated(m, old)
-        d = m.decisions.get(old.anchor)
-        if target is None or base_name(target) == base_name(old) or d.similarity >= 1.0:
+        if target is None or base_name(target) == base_name(old) or m.decisions[old.anchor].similarity >= 1.0:
             continue
-        for path in dict.fromkeys((old.path, target.path)):
-            for s in m.new.by_file.get(path, ()):
-                before = m.old.get(s.anchor)
-                if before is None or s.kind != old.kind or s.anchor == old.anchor:
-                    continue
-                if (now := m.sim(old, s)) < d.similarity - SHARED_MARGIN or now < m.sim(old, before, m.old) + ABSORBED_GAIN:
-                    continue
-                m.claimed.discard(target.anchor)
-                m.decisions[old.anchor] = Decision(
-                    old.anchor, "orphaned", None, similarity=0.0, confidence=0.0,
-                    candidates=[(target.anchor, d.similarity), (s.anchor, round(now, 3))],
-                    evidence=[f"absorbed: {s.anchor}, which lives on, now holds its code as closely "
-                              f"({now:.2f}, against {d.similarity:.2f} for {target.anchor})"])
-                break
-            else:
+        if (found := _absorber(m, old, target)) is not None:
+            _orphan(m, old, target, *found, "absorbed", "lives on, now holds its code as closely")
+
+
+def _absorber(m: Matcher, old: Symbol, target: Symbol) -> tuple[Symbol, float] | None:
+    """The first symbol living on in `old`'s or `target`'s file that came to hold `old`'s code as
+    closely as `target` does, and with it its similarity."""
+    sim = m.decisions[old.anchor].similarity
+    for path in dict.fromkeys((old.path, target.path)):
+        for s in m.new.by_file.get(path, ()):
+            before = m.old.get(s.anchor)
+            if before is None or s.kind != old.kind or s.anchor == old.anchor:
                 continue
-            break
+            if (now := m.sim(old, s)) >= sim - SHARED_MARGIN and now >= m.sim(old, before, m.old) + ABSORBED_GAIN:
+                return s, now
+    return None
+
+
+def _orphan(m: Matcher, old: Symbol, target: Symbol, holder: Symbol, held: float, why: str, how: str) -> None:
+    """Undo `old`'s relocation to `target`: `holder`, a symbol that lives on, holds its code (`held`)."""
+    sim = m.decisions[old.anchor].similarity
+    m.claimed.discard(target.anchor)
+    m.decisions[old.anchor] = Decision(
+        old.anchor, "orphaned", None, similarity=0.0, confidence=0.0,
+        candidates=[(target.anchor, sim), (holder.anchor, round(held, 3))],
+        evidence=[f"{why}: {holder.anchor}, which {how} ({held:.2f}, against {sim:.2f} for {target.anchor})"])

@@ -104,7 +104,7 @@ def platform_siblings(a: str, b: str) -> bool:
 
 
 # Folders that hold one vendor's copy of a model or kernel: `models/qwen4_exp/nvidia/`, `.../amd/`.
-VENDOR_FOLDERS = frozenset({"nvidia", "amd", "cuda", "rocm", "hip", "xpu", "cpu", "tpu", "hpu", "npu", "intel"})
+VENDOR_FOLDERS = PLATFORMS | {"nvidia", "amd", "intel"}
 
 
 def _vendors(path: str) -> frozenset[str]:
